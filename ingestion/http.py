@@ -1,0 +1,164 @@
+"""HTTP plumbing shared by every source: one session per source with timeouts, retries with
+exponential backoff (urllib3 ``Retry``, honouring ``Retry-After``) and a client-side rate limit.
+
+Every response becomes a :class:`Page` that keeps the raw bytes, so the payload can be archived
+before it is parsed and a partition can be rebuilt offline.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class SourceError(RuntimeError):
+    """A source could not deliver a usable response. Names source, endpoint and parameters
+    (never credentials, which travel only in headers)."""
+
+    def __init__(self, source: str, endpoint: str, params: dict[str, Any], problem: str) -> None:
+        self.source, self.endpoint, self.params, self.problem = source, endpoint, params, problem
+        super().__init__(f"{source} {endpoint} {json.dumps(params, default=str, sort_keys=True)}: {problem}")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTTP response (or one collector tape file), exactly as received."""
+
+    source: str
+    endpoint: str
+    params: dict[str, Any]
+    status: int
+    body: bytes
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def day(self) -> date | None:
+        value = self.context.get("day")
+        return date.fromisoformat(value) if value else None
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            snippet = self.body[:80].decode("utf-8", "replace")
+            raise self.error(f"malformed JSON ({exc.__class__.__name__}: {exc}); body starts {snippet!r}") from exc
+
+    def error(self, problem: str) -> SourceError:
+        return SourceError(self.source, self.endpoint, self.params, problem)
+
+
+class _RateLimiter:
+    """Spaces requests at least ``interval_s`` apart (per source, across threads)."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self) -> None:
+        if self.interval_s <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval_s
+        if delay > 0:
+            time.sleep(delay)
+
+
+@dataclass
+class HttpSettings:
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    retries: int = 5
+    backoff_factor_s: float = 0.5
+    backoff_max_s: float = 60.0
+
+
+class SourceClient:
+    """requests session for one source. ``secret_headers`` (API keys) are sent but never logged,
+    archived or put into error messages."""
+
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        *,
+        min_interval_s: float = 0.0,
+        secret_headers: dict[str, str] | None = None,
+        settings: HttpSettings | None = None,
+    ) -> None:
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings or HttpSettings()
+        self._limiter = _RateLimiter(min_interval_s)
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "levstress/0.1"})
+        self.session.headers.update(secret_headers or {})
+        retry = Retry(
+            total=self.settings.retries,
+            connect=self.settings.retries,
+            read=self.settings.retries,
+            status=self.settings.retries,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=None,  # Hyperliquid reads are POSTs; they are idempotent queries
+            backoff_factor=self.settings.backoff_factor_s,
+            backoff_max=self.settings.backoff_max_s,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def get(self, path: str, params: dict[str, Any], context: dict[str, Any] | None = None) -> Page:
+        return self._request("GET", path, params, None, context)
+
+    def post(self, path: str, body: dict[str, Any], context: dict[str, Any] | None = None) -> Page:
+        return self._request("POST", path, body, body, context)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        json_body: dict[str, Any] | None,
+        context: dict[str, Any] | None,
+    ) -> Page:
+        endpoint = f"{method} {path}"
+        self._limiter.wait()
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params=None if json_body is not None else params,
+                json=json_body,
+                timeout=(self.settings.connect_timeout_s, self.settings.read_timeout_s),
+            )
+        except requests.RequestException as exc:
+            raise SourceError(self.source, endpoint, params, f"request failed after retries: {exc.__class__.__name__}") from exc
+        page = Page(self.source, endpoint, params, response.status_code, response.content, dict(context or {}))
+        if response.status_code in RETRY_STATUSES:
+            raise page.error(f"HTTP {response.status_code} after {self.settings.retries} retries: {_snippet(page)}")
+        return page
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _snippet(page: Page) -> str:
+    return page.body[:200].decode("utf-8", "replace").strip()
+
+
+def http_error(page: Page) -> SourceError:
+    return page.error(f"HTTP {page.status}: {_snippet(page)}")

@@ -1,0 +1,20 @@
+"""The one place sources are registered. Adding a source = a module in ``ingestion/sources``
+plus one line here; raw assets, landing archives, rejects and raw checks follow from it."""
+
+from __future__ import annotations
+
+from ingestion.sources import binance, bybit, coinalyze, coingecko, deribit, hyperliquid, okx
+from ingestion.sources.base import Endpoint, Source
+
+SOURCES: tuple[Source, ...] = (
+    binance.SOURCE,
+    bybit.SOURCE,
+    okx.SOURCE,
+    hyperliquid.SOURCE,
+    coinalyze.SOURCE,
+    coingecko.SOURCE,
+    deribit.SOURCE,
+)
+
+ENDPOINTS: dict[str, Endpoint] = {e.table: e for s in SOURCES for e in s.endpoints}
+SOURCES_BY_NAME: dict[str, Source] = {s.name: s for s in SOURCES}

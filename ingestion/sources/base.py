@@ -1,0 +1,111 @@
+"""What a source module declares: its endpoints, how each fetches a UTC day, how each parses.
+
+A source module builds one :class:`Source` and the registry lists it; nothing else has to change
+for the pipeline to grow a raw asset, its landing archive, its checks and its rejects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from ingestion.http import HttpSettings, Page, SourceClient, http_error
+from ingestion.schemas import Dataset
+
+
+@dataclass(frozen=True)
+class FetchContext:
+    """What a fetch needs besides the day: the source's HTTP client, the tracked assets and,
+    for stream sources, where the collector keeps its tapes."""
+
+    client: SourceClient
+    assets: tuple[str, ...]
+    tape: Callable[[str, date], Page] | None = None
+
+
+Fetch = Callable[[FetchContext, date], Iterable[Page]]
+Parse = Callable[[Page], Iterable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    source: str
+    name: str
+    dataset: Dataset
+    fetch: Fetch
+    parse: Parse
+    description: str
+    look_back_days: int | None = None  # how far back the live API serves history, if limited
+
+    @property
+    def table(self) -> str:
+        return f"{self.source}_{self.name}"
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    default_base_url: str
+    endpoints: tuple[Endpoint, ...]
+    min_interval_s: float = 0.0  # client-side spacing, below the published limit
+    api_key_env: str | None = None
+    api_key_header: str | None = None
+    demo_api_key: str | None = None  # what the simulator accepts when no real key is set
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_url_env(self) -> str:
+        return f"LEVSTRESS_{self.name.upper()}_BASE_URL"
+
+    def client(self, base_url: str, *, demo: bool, settings: HttpSettings | None = None) -> SourceClient:
+        secret: dict[str, str] = {}
+        if self.api_key_header:
+            key = os.environ.get(self.api_key_env or "") or (self.demo_api_key if demo else None)
+            if key:
+                secret[self.api_key_header] = key
+        interval = 0.0 if demo else self.min_interval_s
+        return SourceClient(self.name, base_url, min_interval_s=interval, secret_headers=secret, settings=settings)
+
+
+def json_ok(page: Page) -> Any:
+    """Body as JSON, or a SourceError for non-2xx answers that carry no usable envelope."""
+    if not 200 <= page.status < 300:
+        raise http_error(page)
+    return page.json()
+
+
+def days_context(day: date, **extra: Any) -> dict[str, Any]:
+    return {"day": day.isoformat(), **extra}
+
+
+def require_list(page: Page, value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise page.error(f"expected {what} to be a list, got {type(value).__name__}")
+    return value
+
+
+def next_day(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def iter_records(page: Page, rows: Iterable[Any], build: Callable[[Any], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Applies ``build`` to each wire row; a row whose shape is wrong becomes a reject record
+    instead of failing the whole page (schema drift hits rows, not partitions)."""
+    for row in rows:
+        if isinstance(row, dict) and "_reject" in row:
+            yield row
+            continue
+        try:
+            yield build(row)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            yield {"_reject": f"malformed {page.endpoint} row ({exc.__class__.__name__}: {exc})", "_raw": row}
+
+
+def landing_path(root: Path, *parts: str) -> Path:
+    path = root.joinpath(*parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

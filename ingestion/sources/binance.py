@@ -1,0 +1,162 @@
+"""Binance USD-M futures (see shared/api-reference/binance.md).
+
+Liquidations come only from the ``!forceOrder@arr`` stream (the public REST history was retired):
+the collector's tape for the day is parsed here. The stream sends at most one event per symbol
+per second, so Binance totals are a floor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from ingestion.http import Page
+from ingestion.rows import floor_hour, ms_to_datetime, to_float, utc_day_bounds_ms
+from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
+from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, iter_records, json_ok, require_list
+from ingestion.sources.tape import ndjson_messages
+
+EXCHANGE = "binance"
+PAGE_LIMIT = 500
+
+
+def symbol(asset: str) -> str:
+    return f"{asset}USDT"
+
+
+def asset_of(sym: str) -> str:
+    return sym.removesuffix("USDT")
+
+
+def _body(page: Page) -> Any:
+    payload = json_ok(page)
+    if isinstance(payload, dict) and "code" in payload and "msg" in payload:
+        raise page.error(f"API error {payload['code']}: {payload['msg']}")
+    return payload
+
+
+def _walk(ctx: FetchContext, day: date, path: str, time_key: Any, **params: Any) -> Iterator[Page]:
+    """Ascending endpoints: ask for the day, continue from the last time + 1 while pages are full."""
+    start, end = utc_day_bounds_ms(day)
+    for asset in ctx.assets:
+        cursor = start
+        while cursor <= end:
+            query = {"symbol": symbol(asset), "startTime": cursor, "endTime": end, "limit": PAGE_LIMIT, **params}
+            page = ctx.client.get(path, query, days_context(day, asset=asset))
+            yield page
+            rows = require_list(page, _body(page), "response")
+            if len(rows) < PAGE_LIMIT:
+                break
+            cursor = int(time_key(rows[-1])) + 1
+
+
+def fetch_funding(ctx: FetchContext, day: date) -> Iterator[Page]:
+    return _walk(ctx, day, "/fapi/v1/fundingRate", lambda r: r["fundingTime"])
+
+
+def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
+    return iter_records(
+        page,
+        require_list(page, _body(page), "response"),
+        lambda r: {
+            "exchange": EXCHANGE,
+            "asset": asset_of(r["symbol"]),
+            "symbol": r["symbol"],
+            "funding_time": floor_hour(ms_to_datetime(r["fundingTime"])),
+            "funding_rate": r["fundingRate"],
+            "interval_hours": 8.0,  # fundingInfo lists only adjusted symbols; the tracked ones use 8 h
+        },
+    )
+
+
+def fetch_open_interest(ctx: FetchContext, day: date) -> Iterator[Page]:
+    return _walk(ctx, day, "/futures/data/openInterestHist", lambda r: r["timestamp"], period="1h")
+
+
+def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
+    return iter_records(
+        page,
+        require_list(page, _body(page), "response"),
+        lambda r: {
+            "exchange": EXCHANGE,
+            "asset": asset_of(r["symbol"]),
+            "symbol": r["symbol"],
+            "observed_at": ms_to_datetime(r["timestamp"]),
+            "open_interest_coins": r["sumOpenInterest"],
+            "open_interest_usd": r["sumOpenInterestValue"],
+        },
+    )
+
+
+def fetch_klines(ctx: FetchContext, day: date) -> Iterator[Page]:
+    return _walk(ctx, day, "/fapi/v1/klines", lambda r: r[0], interval="1h")
+
+
+def parse_klines(page: Page) -> Iterator[dict[str, Any]]:
+    sym = page.params["symbol"]
+    return iter_records(
+        page,
+        require_list(page, _body(page), "response"),
+        lambda r: {
+            "exchange": EXCHANGE,
+            "asset": asset_of(sym),
+            "symbol": sym,
+            "open_time": ms_to_datetime(r[0]),
+            "interval_minutes": 60,
+            "open": r[1],
+            "high": r[2],
+            "low": r[3],
+            "close": r[4],
+            "volume_coins": r[5],
+        },
+    )
+
+
+def fetch_liquidations(ctx: FetchContext, day: date) -> Iterator[Page]:
+    if ctx.tape is None:
+        raise RuntimeError("binance liquidations need the collector tape")
+    yield ctx.tape(EXCHANGE, day)
+
+
+def _force_order(message: dict[str, Any]) -> dict[str, Any]:
+    order = message["o"]
+    price = order.get("ap")
+    if to_float(price) in (None, 0.0):
+        price = order["p"]
+    quantity = order.get("z")
+    if to_float(quantity) in (None, 0.0):
+        quantity = order["q"]
+    price_f, quantity_f = to_float(price), to_float(quantity)
+    return {
+        "exchange": EXCHANGE,
+        "asset": asset_of(order["s"]),
+        "symbol": order["s"],
+        "event_time": ms_to_datetime(order.get("T") or message["E"]),
+        "side": {"SELL": "long", "BUY": "short"}.get(order["S"], order["S"]),
+        "price": price,
+        "quantity": quantity,
+        "usd_value": None if price_f is None or quantity_f is None else price_f * quantity_f,
+    }
+
+
+def parse_liquidations(page: Page) -> Iterator[dict[str, Any]]:
+    messages = (m.get("data", m) if isinstance(m, dict) else m for m in ndjson_messages(page))
+    return iter_records(page, messages, _force_order)
+
+
+SOURCE = Source(
+    name=EXCHANGE,
+    default_base_url="https://fapi.binance.com",
+    min_interval_s=0.7,  # fundingRate shares 500 req / 5 min: stay below 100/min
+    endpoints=(
+        Endpoint(EXCHANGE, "liquidations", LIQUIDATION_EVENTS, fetch_liquidations, parse_liquidations,
+                 "Binance !forceOrder@arr stream tape (throttled: <= 1 event/symbol/second)."),
+        Endpoint(EXCHANGE, "funding", FUNDING_RATES, fetch_funding, parse_funding,
+                 "Binance GET /fapi/v1/fundingRate settled funding."),
+        Endpoint(EXCHANGE, "open_interest", OPEN_INTEREST, fetch_open_interest, parse_open_interest,
+                 "Binance GET /futures/data/openInterestHist, hourly.", look_back_days=29),
+        Endpoint(EXCHANGE, "klines", CANDLES, fetch_klines, parse_klines,
+                 "Binance GET /fapi/v1/klines, hourly candles: the reference price."),
+    ),
+)

@@ -1,0 +1,110 @@
+"""Coinalyze (see shared/api-reference/coinalyze.md): hourly long/short liquidation and
+open-interest history per market, the aggregate source for venues without public history
+(Hyperliquid). Needs ``LEVSTRESS_COINALYZE_API_KEY`` live; timestamps are UNIX seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from ingestion.http import Page
+from ingestion.rows import s_to_datetime, utc_day_bounds_ms
+from ingestion.schemas import LIQUIDATION_BUCKETS, OPEN_INTEREST
+from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, iter_records, json_ok, require_list
+
+# Venues whose liquidations and open interest we take from Coinalyze: those with no public
+# history of their own. Code -> our exchange name.
+EXCHANGES = {"H": "hyperliquid"}
+MAX_SYMBOLS = 20
+
+
+def _markets(ctx: FetchContext, day: date) -> tuple[Page, dict[str, dict[str, str]]]:
+    page = ctx.client.get("/future-markets", {}, days_context(day))
+    markets = {}
+    for market in require_list(page, json_ok(page), "future-markets"):
+        if (
+            isinstance(market, dict)
+            and market.get("exchange") in EXCHANGES
+            and market.get("is_perpetual")
+            and market.get("base_asset") in ctx.assets
+        ):
+            markets[market["symbol"]] = {"exchange": EXCHANGES[market["exchange"]], "asset": market["base_asset"]}
+    return page, markets
+
+
+def _history(ctx: FetchContext, day: date, path: str) -> Iterator[Page]:
+    markets_page, markets = _markets(ctx, day)
+    yield markets_page
+    start_ms, end_ms = utc_day_bounds_ms(day)
+    symbols = sorted(markets)
+    for i in range(0, len(symbols), MAX_SYMBOLS):
+        batch = symbols[i : i + MAX_SYMBOLS]
+        params = {"symbols": ",".join(batch), "interval": "1hour", "from": start_ms // 1000,
+                  "to": end_ms // 1000, "convert_to_usd": "true"}
+        yield ctx.client.get(path, params, days_context(day, markets={s: markets[s] for s in batch}))
+
+
+def _series(page: Page) -> Iterator[tuple[dict[str, str], Any]]:
+    if page.endpoint.endswith("/future-markets"):
+        return
+    markets = page.context.get("markets", {})
+    for series in require_list(page, json_ok(page), "response"):
+        market = markets.get(series.get("symbol")) if isinstance(series, dict) else None
+        if market is None:
+            yield {"_reject": "series for a symbol that was not requested", "_raw": series}, None
+            continue
+        for point in require_list(page, series.get("history"), "history"):
+            yield {**market, "symbol": series["symbol"]}, point
+
+
+def _flatten(page: Page) -> Iterator[Any]:
+    for market, point in _series(page):
+        yield market if point is None else (market, point)
+
+
+def parse_liquidations(page: Page) -> Iterator[dict[str, Any]]:
+    return iter_records(
+        page,
+        _flatten(page),
+        lambda mp: {
+            **mp[0],
+            "bucket_start": s_to_datetime(mp[1]["t"]),
+            "bucket_minutes": 60,
+            "long_usd": mp[1]["l"],
+            "short_usd": mp[1]["s"],
+        },
+    )
+
+
+def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
+    return iter_records(
+        page,
+        _flatten(page),
+        lambda mp: {
+            **mp[0],
+            "observed_at": s_to_datetime(mp[1]["t"]),
+            "open_interest_coins": None,
+            "open_interest_usd": mp[1]["c"],  # close of the hour's OI candle, in USD
+        },
+    )
+
+
+SOURCE = Source(
+    name="coinalyze",
+    default_base_url="https://api.coinalyze.net/v1",
+    min_interval_s=2.0,  # 40 calls/min per key, each symbol counts: batches stay under it
+    api_key_env="LEVSTRESS_COINALYZE_API_KEY",
+    api_key_header="api_key",
+    demo_api_key="demo",
+    endpoints=(
+        Endpoint("coinalyze", "liquidations", LIQUIDATION_BUCKETS,
+                 lambda ctx, day: _history(ctx, day, "/liquidation-history"), parse_liquidations,
+                 "Coinalyze GET /liquidation-history, hourly USD, for venues without public history.",
+                 look_back_days=60),
+        Endpoint("coinalyze", "open_interest", OPEN_INTEREST,
+                 lambda ctx, day: _history(ctx, day, "/open-interest-history"), parse_open_interest,
+                 "Coinalyze GET /open-interest-history, hourly USD.", look_back_days=60),
+    ),
+)

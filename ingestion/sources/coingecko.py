@@ -1,0 +1,94 @@
+"""CoinGecko v3 (see shared/api-reference/coingecko.md): top market caps by day.
+
+The day's value is the snapshot at the next 00:00 UTC (the day's close). ``/coins/markets`` names
+today's top coins; ``/coins/{id}/market_chart/range`` gives each coin's history. The demo API
+key, when set, travels in the ``x-cg-demo-api-key`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ingestion.http import Page, SourceError
+from ingestion.rows import ms_to_datetime, utc_day_bounds_ms
+from ingestion.schemas import MARKET_CAPS
+from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, json_ok, require_list
+
+TOP_N = 50
+HOUR_S = 3600
+
+
+def _error_message(payload: Any) -> str | None:
+    """CoinGecko errors come as {"status": {...}}, {"error": {"status": {...}}} or {"error": "..."}."""
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error")
+    status = payload.get("status") or (error.get("status") if isinstance(error, dict) else None)
+    if isinstance(status, dict):
+        return f"error_code {status.get('error_code')}: {status.get('error_message')}"
+    return error if isinstance(error, str) else None
+
+
+def _body(page: Page) -> Any:
+    if 200 <= page.status < 300:
+        return json_ok(page)
+    try:
+        message = _error_message(page.json())
+    except SourceError:  # CDN error pages are HTML
+        message = None
+    raise page.error(f"HTTP {page.status}: {message or page.body[:120].decode('utf-8', 'replace')}")
+
+
+def fetch_market_caps(ctx: FetchContext, day: date) -> Iterator[Page]:
+    params = {"vs_currency": "usd", "order": "market_cap_desc", "per_page": TOP_N, "page": 1}
+    listing = ctx.client.get("/coins/markets", params, days_context(day))
+    yield listing
+    close_s = (utc_day_bounds_ms(day)[1] + 1) // 1000
+    for coin in require_list(listing, _body(listing), "coins/markets")[:TOP_N]:
+        if not isinstance(coin, dict) or not coin.get("id"):
+            continue
+        query = {"vs_currency": "usd", "from": close_s - HOUR_S, "to": close_s + HOUR_S}
+        context = days_context(day, coin_id=coin["id"], symbol=str(coin.get("symbol", "")).upper())
+        yield ctx.client.get(f"/coins/{coin['id']}/market_chart/range", query, context)
+
+
+def parse_market_caps(page: Page) -> Iterator[dict[str, Any]]:
+    if page.endpoint.endswith("/coins/markets"):
+        return
+    payload = _body(page)
+    if not isinstance(payload, dict):
+        raise page.error("expected an object with prices/market_caps/total_volumes")
+    day = page.day
+    close = datetime(day.year, day.month, day.day) + timedelta(days=1)
+    series = {name: {p[0]: p[1] for p in require_list(page, payload.get(name), name) if isinstance(p, list) and len(p) == 2}
+              for name in ("prices", "market_caps", "total_volumes")}
+    stamps = [ms for ms in series["market_caps"] if ms_to_datetime(ms) == close]
+    if not stamps:
+        coin = page.context.get("coin_id")
+        yield {"_reject": f"no market-cap point at {close.isoformat()} for {coin}", "_raw": payload}
+        return
+    ms = stamps[0]
+    yield {
+        "coin_id": page.context["coin_id"],
+        "symbol": page.context["symbol"],
+        "observed_at": close,
+        "market_cap_usd": series["market_caps"][ms],
+        "price_usd": series["prices"].get(ms),
+        "volume_usd": series["total_volumes"].get(ms),
+    }
+
+
+SOURCE = Source(
+    name="coingecko",
+    default_base_url="https://api.coingecko.com/api/v3",
+    min_interval_s=2.1,  # demo plan: design for 30 calls/min
+    api_key_env="LEVSTRESS_COINGECKO_API_KEY",
+    api_key_header="x-cg-demo-api-key",
+    endpoints=(
+        Endpoint("coingecko", "market_caps", MARKET_CAPS, fetch_market_caps, parse_market_caps,
+                 "CoinGecko top-50 market caps at each day's close (market_chart/range).",
+                 look_back_days=365),
+    ),
+)

@@ -1,0 +1,79 @@
+"""Write-audit-publish, last step: blocking checks on the marts, then the read-only snapshot and
+the Parquet exports. Runs only if every upstream check in the run passed."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.partitions import DAILY, run_window_days
+from orchestration.resources import WarehouseResource
+from quality.suites import MART_SUITES
+from quality.validate import validate
+
+MARTS = [
+    "fct_liquidations_hourly",
+    "fct_liquidation_imbalance_daily",
+    "fct_funding_daily",
+    "fct_open_interest_daily",
+    "fct_market_cap_daily",
+    "fct_market_breadth_daily",
+    "fct_leverage_stress_daily",
+]
+
+
+def mart_key(mart: str) -> dg.AssetKey:
+    return dg.AssetKey(["marts", mart])
+
+
+def build_mart_check(mart: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=mart_key(mart),
+        name="mart_expectations",
+        blocking=True,
+        description=f"Great Expectations suite for {mart} on the run's days; blocks publishing.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        days = run_window_days(context)
+        expectations, prepare = MART_SUITES[mart]()
+        frame = prepare(warehouse.engine().read_days("marts", mart, "date", days))
+        report = validate(mart, frame, expectations)
+        return dg.AssetCheckResult(
+            passed=report.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rows": report.rows,
+                "evaluated_expectations": report.evaluated,
+                "failing_examples": dg.MetadataValue.md(report.markdown()),
+            },
+        )
+
+    return _check
+
+
+@dg.asset(
+    key=dg.AssetKey(["serving", "published_snapshot"]),
+    deps=[mart_key(m) for m in MARTS],
+    group_name="publish",
+    partitions_def=DAILY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="warehouse",
+    kinds={"duckdb", "parquet"},
+    owners=["team:levstress"],
+    description="serving.duckdb (read-only snapshot of every mart, DuckDB 1.x storage format) and one Parquet "
+    "file per mart under export/, replaced atomically after every gate of the run passed.",
+)
+def published_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    days = run_window_days(context)
+    counts = warehouse.engine().publish(MARTS)
+    paths = warehouse.paths()
+    return dg.MaterializeResult(
+        metadata={
+            "serving_path": dg.MetadataValue.path(str(paths.serving)),
+            "export_dir": dg.MetadataValue.path(str(paths.export)),
+            "window": f"{days[0]}..{days[-1]}",
+            **{f"rows/{m}": n for m, n in counts.items()},
+        }
+    )
+
+
+MART_CHECKS = [build_mart_check(m) for m in MART_SUITES]

@@ -1,0 +1,61 @@
+"""Dagster resources: where data comes from (demo simulator or live APIs) and where it goes."""
+
+from __future__ import annotations
+
+import os
+import dagster as dg
+from pydantic import PrivateAttr
+
+from ingestion.registry import SOURCES_BY_NAME
+from ingestion.sources.base import FetchContext
+from ingestion.sources.tape import CollectorTapes
+from orchestration import settings
+from storage import DuckDBEngine, Engine, Paths
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The engine behind ``$LEVSTRESS_HOME`` (DuckDB; the seam for other engines)."""
+
+    home: str = ""
+
+    def paths(self) -> Paths:
+        return Paths(settings.home() if not self.home else os.path.abspath(self.home))
+
+    def engine(self) -> Engine:
+        return DuckDBEngine(self.paths())
+
+
+class MarketSourcesResource(dg.ConfigurableResource):
+    """Hands each source a client for its base URL. In demo mode it starts the built-in
+    simulator for the length of the run, so nobody has to start a server by hand."""
+
+    mode: str = ""
+
+    _simulator: object | None = PrivateAttr(default=None)
+
+    def resolved_mode(self) -> str:
+        return self.mode or settings.source_mode()
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.resolved_mode() == "demo":
+            from ingestion.simulator import Simulator
+
+            self._simulator = Simulator().start()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._simulator is not None:
+            self._simulator.stop()
+            self._simulator = None
+
+    def base_url(self, source: str) -> str:
+        spec = SOURCES_BY_NAME[source]
+        if self._simulator is not None:
+            return self._simulator.base_url(source)
+        return os.environ.get(spec.base_url_env, spec.default_base_url)
+
+    def fetch_context(self, source: str, landing: Paths) -> FetchContext:
+        demo = self._simulator is not None
+        client = SOURCES_BY_NAME[source].client(self.base_url(source), demo=demo)
+        tapes = CollectorTapes(landing.landing, replay_url=self._simulator.root_url if demo else None)
+        return FetchContext(client=client, assets=settings.tracked_assets(), tape=tapes)
+

@@ -1,0 +1,27 @@
+"""The configuration contract (see README): everything comes from the environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+DEFAULT_ASSETS = ("BTC", "ETH", "SOL", "XRP", "DOGE")
+PARTITIONS_START = "2025-09-01"
+DEMO_WINDOW = (date(2025, 9, 1), date(2026, 1, 31))  # inclusive; the simulator's story lives here
+
+
+def home() -> Path:
+    return Path(os.environ.get("LEVSTRESS_HOME", "warehouse")).resolve()
+
+
+def source_mode() -> str:
+    mode = os.environ.get("LEVSTRESS_SOURCE_MODE", "demo").lower()
+    if mode not in ("demo", "live"):
+        raise ValueError(f"LEVSTRESS_SOURCE_MODE must be demo or live, got {mode!r}")
+    return mode
+
+
+def tracked_assets() -> tuple[str, ...]:
+    raw = os.environ.get("LEVSTRESS_ASSETS")
+    return tuple(a.strip().upper() for a in raw.split(",") if a.strip()) if raw else DEFAULT_ASSETS

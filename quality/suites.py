@@ -1,0 +1,86 @@
+"""Great Expectations suites as code: one per raw dataset (derived from its schema) and one per
+gated mart. Expectation objects are built lazily because importing GX costs seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from ingestion.schemas import Check, Dataset
+
+# An event above this is a unit bug (contracts read as coins, cents as dollars), not a market.
+MAX_EVENT_USD = 2e9
+MAX_HOURLY_BUCKET_USD = 2e10
+
+Expectations = list[Any]
+Prepare = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def raw_suite(dataset: Dataset, days: list[date]) -> Expectations:
+    import great_expectations.expectations as gxe
+
+    expectations: Expectations = [
+        gxe.ExpectTableColumnsToMatchSet(column_set=[c.name for c in dataset.columns] + ["partition_date", "payload_ref"],
+                                         exact_match=False),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(dataset.natural_key)),
+    ]
+    start = datetime.combine(min(days), datetime.min.time())
+    end = datetime.combine(max(days), datetime.min.time()) + timedelta(days=1) - timedelta(microseconds=1)
+    for column in dataset.columns:
+        for check in column.checks:
+            if check is Check.REQUIRED:
+                expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=column.name))
+            elif check is Check.POSITIVE:
+                expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column.name, min_value=0, strict_min=True))
+            elif check is Check.NON_NEGATIVE:
+                expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column.name, min_value=0))
+            elif check is Check.SIDE:
+                expectations.append(gxe.ExpectColumnValuesToBeInSet(column=column.name, value_set=["long", "short"]))
+            elif check is Check.IN_DAY:
+                expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column.name, min_value=start, max_value=end))
+    if "usd_value" in dataset.schema.names:
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(column="usd_value", max_value=MAX_EVENT_USD))
+    for column in ("long_usd", "short_usd"):
+        if column in dataset.schema.names:
+            expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, max_value=MAX_HOURLY_BUCKET_USD))
+    return expectations
+
+
+def _with_total_gap(frame: pd.DataFrame) -> pd.DataFrame:
+    parts = frame["long_liquidations_usd"].fillna(0) + frame["short_liquidations_usd"].fillna(0)
+    return frame.assign(total_minus_parts=(frame["total_liquidations_usd"] - parts).abs())
+
+
+def imbalance_suite() -> tuple[Expectations, Prepare]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "exchange", "asset"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="total_liquidations_usd"),
+        gxe.ExpectColumnValuesToBeBetween(column="long_share", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="long_liquidations_usd", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="short_liquidations_usd", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="total_minus_parts", max_value=0.01),
+    ], _with_total_gap
+
+
+def stress_suite() -> tuple[Expectations, Prepare]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "asset"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="price_close"),
+        gxe.ExpectColumnValuesToBeBetween(column="stress_score", min_value=0, max_value=100),
+        gxe.ExpectColumnValuesToBeInSet(column="stress_level", value_set=["calm", "elevated", "high", "extreme"]),
+        gxe.ExpectColumnValuesToBeBetween(column="long_share", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="open_interest_usd", min_value=0, strict_min=True),
+    ], lambda frame: frame
+
+
+MART_SUITES: dict[str, Callable[[], tuple[Expectations, Prepare]]] = {
+    "fct_liquidation_imbalance_daily": imbalance_suite,
+    "fct_leverage_stress_daily": stress_suite,
+}

@@ -1,0 +1,83 @@
+"""Run a suite on a pandas DataFrame with GX Core 1.x and summarise the result.
+
+GX cannot validate DuckDB through SQLAlchemy (every expectation "fails" with an IndexError),
+so frames are read with DuckDB's bulk reader and validated with GX's pandas data source.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@dataclass
+class Failure:
+    expectation: str
+    column: str | None
+    unexpected_count: int | None
+    examples: list[Any]
+
+
+@dataclass
+class QualityReport:
+    suite: str
+    rows: int
+    evaluated: int
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def markdown(self) -> str:
+        if self.success:
+            return f"All {self.evaluated} expectations passed on {self.rows} rows."
+        lines = ["| expectation | column | unexpected | examples |", "|---|---|---|---|"]
+        for f in self.failures:
+            examples = ", ".join(str(e) for e in f.examples[:5]).replace("|", "/")
+            lines.append(f"| {f.expectation} | {f.column or ''} | {f.unexpected_count} | {examples} |")
+        return "\n".join(lines)
+
+
+def _context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+def validate(name: str, frame: pd.DataFrame, expectations: list[Any]) -> QualityReport:
+    import great_expectations as gx
+
+    ctx = _context()
+    suite = ctx.suites.add(gx.ExpectationSuite(name=name))
+    for expectation in expectations:
+        suite.add_expectation(expectation)
+    batch = ctx.data_sources.add_pandas("frames").add_dataframe_asset(name).add_batch_definition_whole_dataframe("b")
+    definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+    )
+    report = QualityReport(name, len(frame), len(result.results))
+    for item in result.results:
+        if item.success:
+            continue
+        kwargs = item.expectation_config.kwargs
+        exception = (item.exception_info or {}).get("exception_message")
+        report.failures.append(
+            Failure(
+                expectation=item.expectation_config.type,
+                column=kwargs.get("column") or ",".join(kwargs.get("column_list") or []) or None,
+                unexpected_count=item.result.get("unexpected_count"),
+                examples=list(item.result.get("partial_unexpected_list") or ([exception] if exception else [])),
+            )
+        )
+    return report

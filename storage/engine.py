@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where everything lives under ``$LEVSTRESS_HOME`` (the configuration contract)."""
+
+    home: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "levstress.duckdb"
+
+    @property
+    def serving(self) -> Path:
+        return self.home / "serving.duckdb"
+
+    @property
+    def export(self) -> Path:
+        return self.home / "export"
+
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def lock(self) -> Path:
+        return self.home / ".writer.lock"
+
+
+class Engine(Protocol):
+    paths: Paths
+
+    def replace_partitions(self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date]) -> None:
+        """Atomically replace the given days of ``raw.<table>`` (and its rejects) with ``rows``."""
+
+    def read_days(self, schema: str, table: str, date_column: str, days: list[date]) -> pd.DataFrame:
+        """The rows of ``schema.table`` whose ``date_column`` falls on one of ``days``."""
+
+    def publish(self, marts: list[str]) -> dict[str, int]:
+        """Write the read-only serving snapshot and one Parquet file per mart; returns row counts."""
