@@ -1,0 +1,53 @@
+"""``levstress`` command line: what the pipeline built, in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+
+import duckdb
+
+from orchestration import settings
+from storage import Paths
+
+SUMMARY_SQL = """
+SELECT date, asset, stress_score, stress_level, is_pressure_cooker, is_deleveraging,
+       round(long_liquidations_usd / 1e6, 1) AS long_liq_musd,
+       round(short_liquidations_usd / 1e6, 1) AS short_liq_musd,
+       round(funding_rate_8h * 1e4, 2) AS funding_8h_bp,
+       round(open_interest_usd / 1e9, 2) AS oi_busd,
+       price_close
+FROM marts.fct_leverage_stress_daily
+QUALIFY row_number() OVER (PARTITION BY asset ORDER BY date DESC) <= ?
+ORDER BY asset, date
+"""
+
+
+def summary(days: int) -> None:
+    paths = Paths(settings.home())
+    if not paths.serving.exists():
+        raise SystemExit(f"no published snapshot at {paths.serving}: run `make run` first")
+    with duckdb.connect(str(paths.serving), read_only=True) as con:
+        print(f"Last {days} days of marts.fct_leverage_stress_daily per asset:")
+        con.sql(SUMMARY_SQL, params=[days]).show(max_rows=100, max_width=200)
+        counts = con.sql(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
+        ).fetchall()
+    print("Marts in the snapshot:", ", ".join(f"{name} ({rows} rows)" for name, rows in counts))
+    print(f"Warehouse (pipeline only, do not open while a run is going): {paths.warehouse}")
+    print(f"Published snapshot (open read-only):  duckdb -readonly {paths.serving}")
+    print(f"Parquet exports:                      {paths.export}/")
+    print(f"Landing zone (raw payloads):          {paths.landing}/")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="levstress", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    show = commands.add_parser("summary", help="print the latest stress table and where the outputs are")
+    show.add_argument("--days", type=int, default=5)
+    args = parser.parse_args(argv)
+    if args.command == "summary":
+        summary(args.days)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Parsers on recorded-format samples (the examples in shared/api-reference), through the same
+row validation the pipeline uses."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+
+from ingestion.http import Page, SourceError
+from ingestion.registry import ENDPOINTS
+from ingestion.rows import build_batch
+
+DAY = date(2026, 1, 15)
+
+
+def page(source: str, endpoint: str, body: object, params: dict | None = None, status: int = 200, **context) -> Page:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Page(source, endpoint, params or {}, status, raw, {"day": DAY.isoformat(), **context})
+
+
+def parse(table: str, *pages: Page, day: date = DAY):
+    endpoint = ENDPOINTS[table]
+    records = ((r, day, "ref") for p in pages for r in endpoint.parse(p))
+    return build_batch(endpoint.dataset, table, records)
+
+
+def tape(*messages: object) -> bytes:
+    return "\n".join(m if isinstance(m, str) else json.dumps(m) for m in messages).encode()
+
+
+def force_order(side: str, T: int = 1768450000119, qty: str = "0.014") -> dict:
+    return {"e": "forceOrder", "E": T + 4, "o": {"s": "BTCUSDT", "S": side, "o": "LIMIT", "f": "IOC", "q": qty,
+            "p": "94210.50", "ap": "94350.12", "X": "FILLED", "l": qty, "z": qty, "T": T}}
+
+
+def test_binance_tape_maps_sell_to_long_and_buy_to_short():
+    batch = parse("binance_liquidations", page("binance", "collector tape", tape(force_order("SELL"), force_order("BUY", 1768450001119))))
+    rows = batch.table.to_pylist()
+    assert [r["side"] for r in rows] == ["long", "short"]
+    assert rows[0]["usd_value"] == pytest.approx(94350.12 * 0.014)
+    assert rows[0]["event_time"] == datetime(2026, 1, 15, 4, 6, 40, 119000)
+    assert batch.rejected == 0
+
+
+def test_binance_tape_rejects_bad_lines_with_reasons():
+    body = tape(force_order("SELL", qty="-1"), '{"e": "forceOrder", "o": {tru', {"e": "forceOrder"}, force_order("SELL", T=1767225600000))
+    batch = parse("binance_liquidations", page("binance", "collector tape", body))
+    reasons = batch.rejects.column("reason").to_pylist()
+    assert batch.accepted == 0
+    assert any("quantity must be > 0" in r for r in reasons)
+    assert any("not JSON" in r for r in reasons)
+    assert any("KeyError" in r for r in reasons)
+    assert any("outside the partition day" in r for r in reasons)
+
+
+def test_bybit_tape_maps_buy_to_long():
+    message = {"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": 1768450000456,
+               "data": [{"T": 1768450000123, "s": "BTCUSDT", "S": "Buy", "v": "0.025", "p": "94210.50"},
+                        {"T": 1768450000301, "s": "BTCUSDT", "S": "Sell", "v": "0.110", "p": "94380.00"}]}
+    ack = {"success": True, "ret_msg": "", "op": "subscribe"}
+    batch = parse("bybit_liquidations", page("bybit", "collector tape", tape(ack, message)))
+    assert [r["side"] for r in batch.table.to_pylist()] == ["long", "short"]
+    assert batch.table.column("usd_value").to_pylist()[0] == pytest.approx(0.025 * 94210.5)
+
+
+def test_okx_liquidations_use_contract_value_and_order_side():
+    body = {"code": "0", "msg": "", "data": [{"instFamily": "BTC-USDT", "instId": "BTC-USDT-SWAP", "instType": "SWAP",
+            "uly": "BTC-USDT", "totalLoss": "", "details": [
+                {"bkLoss": "0", "bkPx": "94021.3", "ccy": "", "posSide": "long", "side": "sell", "sz": "12", "ts": "1768450000123"},
+                {"bkLoss": "0", "bkPx": "95120.8", "ccy": "", "posSide": "net", "side": "buy", "sz": "3", "ts": "1768449991456"},
+                {"bkLoss": "0", "bkPx": "95120.8", "ccy": "", "posSide": "long", "side": "buy", "sz": "3", "ts": "1768449991456"}]}]}
+    batch = parse("okx_liquidations", page("okx", "GET /api/v5/public/liquidation-orders", body,
+                                           ct_val={"BTC-USDT-SWAP": "0.01"}))
+    rows = batch.table.to_pylist()
+    assert [r["side"] for r in rows] == ["long", "short"]
+    assert rows[0]["quantity"] == pytest.approx(0.12)
+    assert rows[0]["usd_value"] == pytest.approx(0.12 * 94021.3)
+    assert "contradicts" in batch.rejects.column("reason")[0].as_py()
+
+
+def test_okx_error_envelope_names_source_endpoint_and_params():
+    body = {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
+    with pytest.raises(SourceError, match=r"okx GET /api/v5/public/funding-rate-history .*FOO-USDT-SWAP.*51001"):
+        list(ENDPOINTS["okx_funding"].parse(page("okx", "GET /api/v5/public/funding-rate-history", body,
+                                                  {"instId": "FOO-USDT-SWAP"})))
+
+
+def test_binance_funding_strings_parse_exactly_and_floor_to_hour():
+    body = [{"symbol": "BTCUSDT", "fundingTime": 1768464000003, "fundingRate": "-0.00002481", "markPrice": ""}]
+    rows = parse("binance_funding", page("binance", "GET /fapi/v1/fundingRate", body)).table.to_pylist()
+    assert rows[0]["funding_rate"] == -0.00002481
+    assert rows[0]["funding_time"] == datetime(2026, 1, 15, 8)
+    assert rows[0]["interval_hours"] == 8.0
+
+
+def test_binance_error_body_raises():
+    with pytest.raises(SourceError, match="-1121"):
+        list(ENDPOINTS["binance_funding"].parse(page("binance", "GET /fapi/v1/fundingRate",
+                                                     {"code": -1121, "msg": "Invalid symbol."}, status=400)))
+
+
+def test_binance_open_interest_accepts_string_or_int_timestamp_and_ignores_new_fields():
+    body = [{"symbol": "BTCUSDT", "sumOpenInterest": "93421.512", "sumOpenInterestValue": "8843256789.12",
+             "CMCCirculatingSupply": "19812345.000", "timestamp": "1768521600000"}]
+    rows = parse("binance_open_interest", page("binance", "x", body), day=date(2026, 1, 16)).table.to_pylist()
+    assert rows[0]["open_interest_usd"] == pytest.approx(8843256789.12)
+
+
+def test_bybit_open_interest_prefers_single_side():
+    body = {"retCode": "0", "retMsg": "OK", "result": {"symbol": "BTCUSDT", "list": [
+        {"openInterest": "104682.246", "singleOpenInterest": "52341.123", "timestamp": "1768435200000"},
+        {"openInterest": "1000", "timestamp": "1768438800000"}], "nextPageCursor": ""}, "time": 1}
+    rows = parse("bybit_open_interest", page("bybit", "x", body, {"symbol": "BTCUSDT"})).table.to_pylist()
+    assert [r["open_interest_coins"] for r in rows] == [52341.123, 1000.0]
+
+
+def test_bybit_error_retcode_raises():
+    body = {"retCode": 10001, "retMsg": "params error: Symbol Invalid", "result": {}, "time": 1}
+    with pytest.raises(SourceError, match="10001"):
+        list(ENDPOINTS["bybit_funding"].parse(page("bybit", "x", body)))
+
+
+def test_hyperliquid_funding_is_hourly():
+    body = [{"coin": "BTC", "fundingRate": "0.0000125", "premium": "-0.0003", "time": 1768435200021}]
+    rows = parse("hyperliquid_funding", page("hyperliquid", "POST /info", body)).table.to_pylist()
+    assert rows[0]["interval_hours"] == 1.0 and rows[0]["funding_time"] == datetime(2026, 1, 15)
+
+
+def test_coinalyze_liquidations_in_seconds_with_market_mapping():
+    body = [{"symbol": "BTC.H", "history": [{"t": 1768435200, "l": 1523456.78, "s": 234567.12}]},
+            {"symbol": "ZZZ.H", "history": []}]
+    p = page("coinalyze", "GET /liquidation-history", body,
+             markets={"BTC.H": {"exchange": "hyperliquid", "asset": "BTC"}})
+    batch = parse("coinalyze_liquidations", p)
+    row = batch.table.to_pylist()[0]
+    assert (row["exchange"], row["asset"], row["long_usd"]) == ("hyperliquid", "BTC", 1523456.78)
+    assert batch.rejected == 1  # the series nobody asked for is kept with a reason
+
+
+def test_coingecko_takes_the_close_point_and_rejects_a_missing_one():
+    close_ms = 1768521600000  # 2026-01-16 00:00 = close of 2026-01-15
+    body = {"prices": [[close_ms, 95000.0]], "market_caps": [[close_ms, 1.9e12]], "total_volumes": [[close_ms, 4e10]]}
+    p = page("coingecko", "GET /coins/bitcoin/market_chart/range", body, coin_id="bitcoin", symbol="BTC")
+    row = parse("coingecko_market_caps", p).table.to_pylist()[0]
+    assert (row["coin_id"], row["symbol"], row["market_cap_usd"]) == ("bitcoin", "BTC", 1.9e12)
+    empty = {"prices": [], "market_caps": [], "total_volumes": []}
+    batch = parse("coingecko_market_caps", page("coingecko", "x", empty, coin_id="bitcoin", symbol="BTC"))
+    assert batch.rejected == 1 and "no market-cap point" in batch.rejects.column("reason")[0].as_py()
+
+
+def test_coingecko_rate_limit_body_is_named():
+    body = {"status": {"error_code": 429, "error_message": "You've exceeded the Rate Limit."}}
+    with pytest.raises(SourceError, match="exceeded the Rate Limit"):
+        list(ENDPOINTS["coingecko_market_caps"].parse(page("coingecko", "GET /coins/x/market_chart/range", body,
+                                                           status=429, coin_id="x", symbol="X")))
+
+
+def test_deribit_dvol_and_error():
+    body = {"jsonrpc": "2.0", "result": {"data": [[1768435200000, 55.12, 55.48, 54.90, 55.31]], "continuation": None}}
+    rows = parse("deribit_dvol", page("deribit", "x", body, currency="BTC")).table.to_pylist()
+    assert rows[0]["close"] == 55.31 and rows[0]["currency"] == "BTC"
+    error = {"jsonrpc": "2.0", "error": {"message": "Invalid params", "data": {"param": "resolution"}, "code": -32602}}
+    with pytest.raises(SourceError, match="-32602"):
+        list(ENDPOINTS["deribit_dvol"].parse(page("deribit", "x", error, status=400, currency="BTC")))
+
+
+@pytest.mark.parametrize("body", [b"", b"<html><body>502 Bad Gateway</body></html>", b'{"code": "0", "da'])
+def test_unparseable_bodies_raise_a_named_error(body):
+    with pytest.raises(SourceError, match="okx GET /x"):
+        list(ENDPOINTS["okx_funding"].parse(page("okx", "GET /x", body)))
