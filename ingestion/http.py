@@ -146,7 +146,9 @@ class SourceClient:
                 timeout=(self.settings.connect_timeout_s, self.settings.read_timeout_s),
             )
         except requests.RequestException as exc:
-            raise SourceError(self.source, endpoint, params, f"request failed after retries: {exc.__class__.__name__}") from exc
+            raise SourceError(
+                self.source, endpoint, params, f"request failed after retries: {exc.__class__.__name__}"
+            ) from exc
         page = Page(self.source, endpoint, params, response.status_code, response.content, dict(context or {}))
         if response.status_code in RETRY_STATUSES:
             raise page.error(f"HTTP {response.status_code} after {self.settings.retries} retries: {_snippet(page)}")

@@ -9,12 +9,12 @@ the row came from) to every table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import pyarrow as pa
 
 
-class Check(str, Enum):
+class Check(StrEnum):
     """Row-level rules applied by :mod:`ingestion.rows` before anything is loaded."""
 
     REQUIRED = "required"  # not null

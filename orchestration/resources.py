@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+
 import dagster as dg
 from pydantic import PrivateAttr
 
@@ -58,4 +59,3 @@ class MarketSourcesResource(dg.ConfigurableResource):
         client = SOURCES_BY_NAME[source].client(self.base_url(source), demo=demo)
         tapes = CollectorTapes(landing.landing, replay_url=self._simulator.root_url if demo else None)
         return FetchContext(client=client, assets=settings.tracked_assets(), tape=tapes)
-

@@ -23,8 +23,9 @@ def raw_suite(dataset: Dataset, days: list[date]) -> Expectations:
     import great_expectations.expectations as gxe
 
     expectations: Expectations = [
-        gxe.ExpectTableColumnsToMatchSet(column_set=[c.name for c in dataset.columns] + ["partition_date", "payload_ref"],
-                                         exact_match=False),
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=[c.name for c in dataset.columns] + ["partition_date", "payload_ref"], exact_match=False
+        ),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=list(dataset.natural_key)),
     ]
     start = datetime.combine(min(days), datetime.min.time())
@@ -40,7 +41,9 @@ def raw_suite(dataset: Dataset, days: list[date]) -> Expectations:
             elif check is Check.SIDE:
                 expectations.append(gxe.ExpectColumnValuesToBeInSet(column=column.name, value_set=["long", "short"]))
             elif check is Check.IN_DAY:
-                expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column.name, min_value=start, max_value=end))
+                expectations.append(
+                    gxe.ExpectColumnValuesToBeBetween(column=column.name, min_value=start, max_value=end)
+                )
     if "usd_value" in dataset.schema.names:
         expectations.append(gxe.ExpectColumnValuesToBeBetween(column="usd_value", max_value=MAX_EVENT_USD))
     for column in ("long_usd", "short_usd"):

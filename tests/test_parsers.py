@@ -31,12 +31,30 @@ def tape(*messages: object) -> bytes:
 
 
 def force_order(side: str, T: int = 1768450000119, qty: str = "0.014") -> dict:
-    return {"e": "forceOrder", "E": T + 4, "o": {"s": "BTCUSDT", "S": side, "o": "LIMIT", "f": "IOC", "q": qty,
-            "p": "94210.50", "ap": "94350.12", "X": "FILLED", "l": qty, "z": qty, "T": T}}
+    return {
+        "e": "forceOrder",
+        "E": T + 4,
+        "o": {
+            "s": "BTCUSDT",
+            "S": side,
+            "o": "LIMIT",
+            "f": "IOC",
+            "q": qty,
+            "p": "94210.50",
+            "ap": "94350.12",
+            "X": "FILLED",
+            "l": qty,
+            "z": qty,
+            "T": T,
+        },
+    }
 
 
 def test_binance_tape_maps_sell_to_long_and_buy_to_short():
-    batch = parse("binance_liquidations", page("binance", "collector tape", tape(force_order("SELL"), force_order("BUY", 1768450001119))))
+    batch = parse(
+        "binance_liquidations",
+        page("binance", "collector tape", tape(force_order("SELL"), force_order("BUY", 1768450001119))),
+    )
     rows = batch.table.to_pylist()
     assert [r["side"] for r in rows] == ["long", "short"]
     assert rows[0]["usd_value"] == pytest.approx(94350.12 * 0.014)
@@ -45,7 +63,12 @@ def test_binance_tape_maps_sell_to_long_and_buy_to_short():
 
 
 def test_binance_tape_rejects_bad_lines_with_reasons():
-    body = tape(force_order("SELL", qty="-1"), '{"e": "forceOrder", "o": {tru', {"e": "forceOrder"}, force_order("SELL", T=1767225600000))
+    body = tape(
+        force_order("SELL", qty="-1"),
+        '{"e": "forceOrder", "o": {tru',
+        {"e": "forceOrder"},
+        force_order("SELL", T=1767225600000),
+    )
     batch = parse("binance_liquidations", page("binance", "collector tape", body))
     reasons = batch.rejects.column("reason").to_pylist()
     assert batch.accepted == 0
@@ -56,9 +79,15 @@ def test_binance_tape_rejects_bad_lines_with_reasons():
 
 
 def test_bybit_tape_maps_buy_to_long():
-    message = {"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": 1768450000456,
-               "data": [{"T": 1768450000123, "s": "BTCUSDT", "S": "Buy", "v": "0.025", "p": "94210.50"},
-                        {"T": 1768450000301, "s": "BTCUSDT", "S": "Sell", "v": "0.110", "p": "94380.00"}]}
+    message = {
+        "topic": "allLiquidation.BTCUSDT",
+        "type": "snapshot",
+        "ts": 1768450000456,
+        "data": [
+            {"T": 1768450000123, "s": "BTCUSDT", "S": "Buy", "v": "0.025", "p": "94210.50"},
+            {"T": 1768450000301, "s": "BTCUSDT", "S": "Sell", "v": "0.110", "p": "94380.00"},
+        ],
+    }
     ack = {"success": True, "ret_msg": "", "op": "subscribe"}
     batch = parse("bybit_liquidations", page("bybit", "collector tape", tape(ack, message)))
     assert [r["side"] for r in batch.table.to_pylist()] == ["long", "short"]
@@ -66,13 +95,51 @@ def test_bybit_tape_maps_buy_to_long():
 
 
 def test_okx_liquidations_use_contract_value_and_order_side():
-    body = {"code": "0", "msg": "", "data": [{"instFamily": "BTC-USDT", "instId": "BTC-USDT-SWAP", "instType": "SWAP",
-            "uly": "BTC-USDT", "totalLoss": "", "details": [
-                {"bkLoss": "0", "bkPx": "94021.3", "ccy": "", "posSide": "long", "side": "sell", "sz": "12", "ts": "1768450000123"},
-                {"bkLoss": "0", "bkPx": "95120.8", "ccy": "", "posSide": "net", "side": "buy", "sz": "3", "ts": "1768449991456"},
-                {"bkLoss": "0", "bkPx": "95120.8", "ccy": "", "posSide": "long", "side": "buy", "sz": "3", "ts": "1768449991456"}]}]}
-    batch = parse("okx_liquidations", page("okx", "GET /api/v5/public/liquidation-orders", body,
-                                           ct_val={"BTC-USDT-SWAP": "0.01"}))
+    body = {
+        "code": "0",
+        "msg": "",
+        "data": [
+            {
+                "instFamily": "BTC-USDT",
+                "instId": "BTC-USDT-SWAP",
+                "instType": "SWAP",
+                "uly": "BTC-USDT",
+                "totalLoss": "",
+                "details": [
+                    {
+                        "bkLoss": "0",
+                        "bkPx": "94021.3",
+                        "ccy": "",
+                        "posSide": "long",
+                        "side": "sell",
+                        "sz": "12",
+                        "ts": "1768450000123",
+                    },
+                    {
+                        "bkLoss": "0",
+                        "bkPx": "95120.8",
+                        "ccy": "",
+                        "posSide": "net",
+                        "side": "buy",
+                        "sz": "3",
+                        "ts": "1768449991456",
+                    },
+                    {
+                        "bkLoss": "0",
+                        "bkPx": "95120.8",
+                        "ccy": "",
+                        "posSide": "long",
+                        "side": "buy",
+                        "sz": "3",
+                        "ts": "1768449991456",
+                    },
+                ],
+            }
+        ],
+    }
+    batch = parse(
+        "okx_liquidations", page("okx", "GET /api/v5/public/liquidation-orders", body, ct_val={"BTC-USDT-SWAP": "0.01"})
+    )
     rows = batch.table.to_pylist()
     assert [r["side"] for r in rows] == ["long", "short"]
     assert rows[0]["quantity"] == pytest.approx(0.12)
@@ -83,8 +150,11 @@ def test_okx_liquidations_use_contract_value_and_order_side():
 def test_okx_error_envelope_names_source_endpoint_and_params():
     body = {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
     with pytest.raises(SourceError, match=r"okx GET /api/v5/public/funding-rate-history .*FOO-USDT-SWAP.*51001"):
-        list(ENDPOINTS["okx_funding"].parse(page("okx", "GET /api/v5/public/funding-rate-history", body,
-                                                  {"instId": "FOO-USDT-SWAP"})))
+        list(
+            ENDPOINTS["okx_funding"].parse(
+                page("okx", "GET /api/v5/public/funding-rate-history", body, {"instId": "FOO-USDT-SWAP"})
+            )
+        )
 
 
 def test_binance_funding_strings_parse_exactly_and_floor_to_hour():
@@ -97,21 +167,41 @@ def test_binance_funding_strings_parse_exactly_and_floor_to_hour():
 
 def test_binance_error_body_raises():
     with pytest.raises(SourceError, match="-1121"):
-        list(ENDPOINTS["binance_funding"].parse(page("binance", "GET /fapi/v1/fundingRate",
-                                                     {"code": -1121, "msg": "Invalid symbol."}, status=400)))
+        list(
+            ENDPOINTS["binance_funding"].parse(
+                page("binance", "GET /fapi/v1/fundingRate", {"code": -1121, "msg": "Invalid symbol."}, status=400)
+            )
+        )
 
 
 def test_binance_open_interest_accepts_string_or_int_timestamp_and_ignores_new_fields():
-    body = [{"symbol": "BTCUSDT", "sumOpenInterest": "93421.512", "sumOpenInterestValue": "8843256789.12",
-             "CMCCirculatingSupply": "19812345.000", "timestamp": "1768521600000"}]
+    body = [
+        {
+            "symbol": "BTCUSDT",
+            "sumOpenInterest": "93421.512",
+            "sumOpenInterestValue": "8843256789.12",
+            "CMCCirculatingSupply": "19812345.000",
+            "timestamp": "1768521600000",
+        }
+    ]
     rows = parse("binance_open_interest", page("binance", "x", body), day=date(2026, 1, 16)).table.to_pylist()
     assert rows[0]["open_interest_usd"] == pytest.approx(8843256789.12)
 
 
 def test_bybit_open_interest_prefers_single_side():
-    body = {"retCode": "0", "retMsg": "OK", "result": {"symbol": "BTCUSDT", "list": [
-        {"openInterest": "104682.246", "singleOpenInterest": "52341.123", "timestamp": "1768435200000"},
-        {"openInterest": "1000", "timestamp": "1768438800000"}], "nextPageCursor": ""}, "time": 1}
+    body = {
+        "retCode": "0",
+        "retMsg": "OK",
+        "result": {
+            "symbol": "BTCUSDT",
+            "list": [
+                {"openInterest": "104682.246", "singleOpenInterest": "52341.123", "timestamp": "1768435200000"},
+                {"openInterest": "1000", "timestamp": "1768438800000"},
+            ],
+            "nextPageCursor": "",
+        },
+        "time": 1,
+    }
     rows = parse("bybit_open_interest", page("bybit", "x", body, {"symbol": "BTCUSDT"})).table.to_pylist()
     assert [r["open_interest_coins"] for r in rows] == [52341.123, 1000.0]
 
@@ -129,10 +219,13 @@ def test_hyperliquid_funding_is_hourly():
 
 
 def test_coinalyze_liquidations_in_seconds_with_market_mapping():
-    body = [{"symbol": "BTC.H", "history": [{"t": 1768435200, "l": 1523456.78, "s": 234567.12}]},
-            {"symbol": "ZZZ.H", "history": []}]
-    p = page("coinalyze", "GET /liquidation-history", body,
-             markets={"BTC.H": {"exchange": "hyperliquid", "asset": "BTC"}})
+    body = [
+        {"symbol": "BTC.H", "history": [{"t": 1768435200, "l": 1523456.78, "s": 234567.12}]},
+        {"symbol": "ZZZ.H", "history": []},
+    ]
+    p = page(
+        "coinalyze", "GET /liquidation-history", body, markets={"BTC.H": {"exchange": "hyperliquid", "asset": "BTC"}}
+    )
     batch = parse("coinalyze_liquidations", p)
     row = batch.table.to_pylist()[0]
     assert (row["exchange"], row["asset"], row["long_usd"]) == ("hyperliquid", "BTC", 1523456.78)
@@ -153,8 +246,11 @@ def test_coingecko_takes_the_close_point_and_rejects_a_missing_one():
 def test_coingecko_rate_limit_body_is_named():
     body = {"status": {"error_code": 429, "error_message": "You've exceeded the Rate Limit."}}
     with pytest.raises(SourceError, match="exceeded the Rate Limit"):
-        list(ENDPOINTS["coingecko_market_caps"].parse(page("coingecko", "GET /coins/x/market_chart/range", body,
-                                                           status=429, coin_id="x", symbol="X")))
+        list(
+            ENDPOINTS["coingecko_market_caps"].parse(
+                page("coingecko", "GET /coins/x/market_chart/range", body, status=429, coin_id="x", symbol="X")
+            )
+        )
 
 
 def test_deribit_dvol_and_error():

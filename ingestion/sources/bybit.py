@@ -41,8 +41,13 @@ def fetch_funding(ctx: FetchContext, day: date) -> Iterator[Page]:
     for asset in ctx.assets:
         cursor_end = end
         while True:  # newest first: move endTime below the oldest row while pages are full
-            params = {"category": "linear", "symbol": symbol(asset), "startTime": start,
-                      "endTime": cursor_end, "limit": FUNDING_LIMIT}
+            params = {
+                "category": "linear",
+                "symbol": symbol(asset),
+                "startTime": start,
+                "endTime": cursor_end,
+                "limit": FUNDING_LIMIT,
+            }
             page = ctx.client.get("/v5/market/funding/history", params, days_context(day, asset=asset))
             yield page
             rows = _result_list(page)
@@ -71,8 +76,14 @@ def fetch_open_interest(ctx: FetchContext, day: date) -> Iterator[Page]:
     for asset in ctx.assets:
         cursor = ""
         while True:
-            params = {"category": "linear", "symbol": symbol(asset), "intervalTime": "1h",
-                      "startTime": start, "endTime": end, "limit": OI_LIMIT}
+            params = {
+                "category": "linear",
+                "symbol": symbol(asset),
+                "intervalTime": "1h",
+                "startTime": start,
+                "endTime": end,
+                "limit": OI_LIMIT,
+            }
             if cursor:
                 params["cursor"] = cursor
             page = ctx.client.get("/v5/market/open-interest", params, days_context(day, asset=asset))
@@ -114,7 +125,9 @@ def _events(page: Page) -> Iterator[Any]:
             yield message
         elif isinstance(message, dict) and str(message.get("topic", "")).startswith("allLiquidation."):
             data = message.get("data")
-            yield from data if isinstance(data, list) else [{"_reject": "allLiquidation data is not a list", "_raw": message}]
+            yield from (
+                data if isinstance(data, list) else [{"_reject": "allLiquidation data is not a list", "_raw": message}]
+            )
         elif isinstance(message, dict) and "topic" not in message:
             continue  # subscribe acks and pongs
         else:
@@ -144,11 +157,29 @@ SOURCE = Source(
     default_base_url="https://api.bybit.com",
     min_interval_s=0.2,  # 600 req / 5 s per IP is the ceiling; a few per second is plenty
     endpoints=(
-        Endpoint(EXCHANGE, "liquidations", LIQUIDATION_EVENTS, fetch_liquidations, parse_liquidations,
-                 "Bybit allLiquidation stream tape (every liquidation, 500 ms batches)."),
-        Endpoint(EXCHANGE, "funding", FUNDING_RATES, fetch_funding, parse_funding,
-                 "Bybit GET /v5/market/funding/history settled funding."),
-        Endpoint(EXCHANGE, "open_interest", OPEN_INTEREST, fetch_open_interest, parse_open_interest,
-                 "Bybit GET /v5/market/open-interest, hourly, one side in coins."),
+        Endpoint(
+            EXCHANGE,
+            "liquidations",
+            LIQUIDATION_EVENTS,
+            fetch_liquidations,
+            parse_liquidations,
+            "Bybit allLiquidation stream tape (every liquidation, 500 ms batches).",
+        ),
+        Endpoint(
+            EXCHANGE,
+            "funding",
+            FUNDING_RATES,
+            fetch_funding,
+            parse_funding,
+            "Bybit GET /v5/market/funding/history settled funding.",
+        ),
+        Endpoint(
+            EXCHANGE,
+            "open_interest",
+            OPEN_INTEREST,
+            fetch_open_interest,
+            parse_open_interest,
+            "Bybit GET /v5/market/open-interest, hourly, one side in coins.",
+        ),
     ),
 )

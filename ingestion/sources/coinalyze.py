@@ -41,8 +41,13 @@ def _history(ctx: FetchContext, day: date, path: str) -> Iterator[Page]:
     symbols = sorted(markets)
     for i in range(0, len(symbols), MAX_SYMBOLS):
         batch = symbols[i : i + MAX_SYMBOLS]
-        params = {"symbols": ",".join(batch), "interval": "1hour", "from": start_ms // 1000,
-                  "to": end_ms // 1000, "convert_to_usd": "true"}
+        params = {
+            "symbols": ",".join(batch),
+            "interval": "1hour",
+            "from": start_ms // 1000,
+            "to": end_ms // 1000,
+            "convert_to_usd": "true",
+        }
         yield ctx.client.get(path, params, days_context(day, markets={s: markets[s] for s in batch}))
 
 
@@ -99,12 +104,23 @@ SOURCE = Source(
     api_key_header="api_key",
     demo_api_key="demo",
     endpoints=(
-        Endpoint("coinalyze", "liquidations", LIQUIDATION_BUCKETS,
-                 lambda ctx, day: _history(ctx, day, "/liquidation-history"), parse_liquidations,
-                 "Coinalyze GET /liquidation-history, hourly USD, for venues without public history.",
-                 look_back_days=60),
-        Endpoint("coinalyze", "open_interest", OPEN_INTEREST,
-                 lambda ctx, day: _history(ctx, day, "/open-interest-history"), parse_open_interest,
-                 "Coinalyze GET /open-interest-history, hourly USD.", look_back_days=60),
+        Endpoint(
+            "coinalyze",
+            "liquidations",
+            LIQUIDATION_BUCKETS,
+            lambda ctx, day: _history(ctx, day, "/liquidation-history"),
+            parse_liquidations,
+            "Coinalyze GET /liquidation-history, hourly USD, for venues without public history.",
+            look_back_days=60,
+        ),
+        Endpoint(
+            "coinalyze",
+            "open_interest",
+            OPEN_INTEREST,
+            lambda ctx, day: _history(ctx, day, "/open-interest-history"),
+            parse_open_interest,
+            "Coinalyze GET /open-interest-history, hourly USD.",
+            look_back_days=60,
+        ),
     ),
 )

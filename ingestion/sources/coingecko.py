@@ -62,8 +62,10 @@ def parse_market_caps(page: Page) -> Iterator[dict[str, Any]]:
         raise page.error("expected an object with prices/market_caps/total_volumes")
     day = page.day
     close = datetime(day.year, day.month, day.day) + timedelta(days=1)
-    series = {name: {p[0]: p[1] for p in require_list(page, payload.get(name), name) if isinstance(p, list) and len(p) == 2}
-              for name in ("prices", "market_caps", "total_volumes")}
+    series = {
+        name: {p[0]: p[1] for p in require_list(page, payload.get(name), name) if isinstance(p, list) and len(p) == 2}
+        for name in ("prices", "market_caps", "total_volumes")
+    }
     stamps = [ms for ms in series["market_caps"] if ms_to_datetime(ms) == close]
     if not stamps:
         coin = page.context.get("coin_id")
@@ -87,8 +89,14 @@ SOURCE = Source(
     api_key_env="LEVSTRESS_COINGECKO_API_KEY",
     api_key_header="x-cg-demo-api-key",
     endpoints=(
-        Endpoint("coingecko", "market_caps", MARKET_CAPS, fetch_market_caps, parse_market_caps,
-                 "CoinGecko top-50 market caps at each day's close (market_chart/range).",
-                 look_back_days=365),
+        Endpoint(
+            "coingecko",
+            "market_caps",
+            MARKET_CAPS,
+            fetch_market_caps,
+            parse_market_caps,
+            "CoinGecko top-50 market caps at each day's close (market_chart/range).",
+            look_back_days=365,
+        ),
     ),
 )

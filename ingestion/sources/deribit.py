@@ -61,7 +61,13 @@ SOURCE = Source(
     default_base_url="https://www.deribit.com/api/v2",
     min_interval_s=0.2,
     endpoints=(
-        Endpoint("deribit", "dvol", VOLATILITY_INDEX, fetch_dvol, parse_dvol,
-                 "Deribit GET /public/get_volatility_index_data (DVOL), hourly."),
+        Endpoint(
+            "deribit",
+            "dvol",
+            VOLATILITY_INDEX,
+            fetch_dvol,
+            parse_dvol,
+            "Deribit GET /public/get_volatility_index_data (DVOL), hourly.",
+        ),
     ),
 )

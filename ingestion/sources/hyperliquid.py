@@ -60,7 +60,13 @@ SOURCE = Source(
     default_base_url="https://api.hyperliquid.xyz",
     min_interval_s=1.5,  # 1200 weight/min; a one-day fundingHistory call weighs ~21
     endpoints=(
-        Endpoint(EXCHANGE, "funding", FUNDING_RATES, fetch_funding, parse_funding,
-                 "Hyperliquid POST /info fundingHistory (hourly settlements)."),
+        Endpoint(
+            EXCHANGE,
+            "funding",
+            FUNDING_RATES,
+            fetch_funding,
+            parse_funding,
+            "Hyperliquid POST /info fundingHistory (hourly settlements).",
+        ),
     ),
 )

@@ -118,8 +118,13 @@ def parse_liquidations(page: Page) -> Iterator[dict[str, Any]]:
 def fetch_funding(ctx: FetchContext, day: date) -> Iterator[Page]:
     for asset in ctx.assets:
         yield from _page_backwards(
-            ctx, day, "/api/v5/public/funding-rate-history", {"instId": inst_id(asset)}, "after",
-            lambda p: [int(r["fundingTime"]) for r in _data(p)], days_context(day, asset=asset),
+            ctx,
+            day,
+            "/api/v5/public/funding-rate-history",
+            {"instId": inst_id(asset)},
+            "after",
+            lambda p: [int(r["fundingTime"]) for r in _data(p)],
+            days_context(day, asset=asset),
         )
 
 
@@ -147,9 +152,13 @@ def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
 def fetch_open_interest(ctx: FetchContext, day: date) -> Iterator[Page]:
     for asset in ctx.assets:
         yield from _page_backwards(
-            ctx, day, "/api/v5/rubik/stat/contracts/open-interest-history",
-            {"instId": inst_id(asset), "period": "1H"}, "end",
-            lambda p: [int(r[0]) for r in _data(p)], days_context(day, asset=asset),
+            ctx,
+            day,
+            "/api/v5/rubik/stat/contracts/open-interest-history",
+            {"instId": inst_id(asset), "period": "1H"},
+            "end",
+            lambda p: [int(r[0]) for r in _data(p)],
+            days_context(day, asset=asset),
         )
 
 
@@ -175,11 +184,32 @@ SOURCE = Source(
     default_base_url="https://www.okx.com",
     min_interval_s=0.25,  # the tightest endpoint allows 10 requests / 2 s per instrument
     endpoints=(
-        Endpoint(EXCHANGE, "liquidations", LIQUIDATION_EVENTS, fetch_liquidations, parse_liquidations,
-                 "OKX GET /api/v5/public/liquidation-orders (sampled, recent days only).", look_back_days=1),
-        Endpoint(EXCHANGE, "funding", FUNDING_RATES, fetch_funding, parse_funding,
-                 "OKX GET /api/v5/public/funding-rate-history settled funding.", look_back_days=90),
-        Endpoint(EXCHANGE, "open_interest", OPEN_INTEREST, fetch_open_interest, parse_open_interest,
-                 "OKX GET /api/v5/rubik/stat/contracts/open-interest-history, hourly.", look_back_days=60),
+        Endpoint(
+            EXCHANGE,
+            "liquidations",
+            LIQUIDATION_EVENTS,
+            fetch_liquidations,
+            parse_liquidations,
+            "OKX GET /api/v5/public/liquidation-orders (sampled, recent days only).",
+            look_back_days=1,
+        ),
+        Endpoint(
+            EXCHANGE,
+            "funding",
+            FUNDING_RATES,
+            fetch_funding,
+            parse_funding,
+            "OKX GET /api/v5/public/funding-rate-history settled funding.",
+            look_back_days=90,
+        ),
+        Endpoint(
+            EXCHANGE,
+            "open_interest",
+            OPEN_INTEREST,
+            fetch_open_interest,
+            parse_open_interest,
+            "OKX GET /api/v5/rubik/stat/contracts/open-interest-history, hourly.",
+            look_back_days=60,
+        ),
     ),
 )

@@ -43,7 +43,9 @@ class CollectorTapes:
             write_atomic(path, response.content)
         if not path.exists():
             raise SourceError(
-                exchange, endpoint, params,
+                exchange,
+                endpoint,
+                params,
                 f"no collector tape at {path}: the liquidation collector was not recording that day, "
                 "and this venue publishes no liquidation history to back-fill it",
             )

@@ -1,0 +1,79 @@
+"""The real pipeline, in-process: simulator over loopback HTTP, DuckDB file, dbt build, GX gates,
+publish. Slow by nature (dbt subprocesses); CI runs them all."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from tests.pipeline_helpers import MARTS, mart_checksums, run_range, snapshot_counts
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_days_build_every_mart_and_rerun_is_idempotent(levstress_home):
+    result = run_range("2026-01-19", "2026-01-21")
+    assert result.success
+
+    counts = snapshot_counts(levstress_home)
+    assert all(n > 0 for n in counts.values()), counts
+    with duckdb.connect(str(levstress_home / "serving.duckdb"), read_only=True) as con:
+        exchanges = {
+            r[0] for r in con.execute("SELECT DISTINCT exchange FROM marts.fct_liquidation_imbalance_daily").fetchall()
+        }
+        assert exchanges == {"binance", "bybit", "okx", "hyperliquid"}
+        spike = con.execute(
+            "SELECT sum(long_liquidations_usd), sum(short_liquidations_usd) FROM marts.fct_liquidations_hourly "
+            "WHERE hour_start = TIMESTAMP '2026-01-20 14:00:00'"
+        ).fetchone()
+        assert spike[0] > 200e6 and spike[1] < 5e6
+    for mart in MARTS:
+        assert pq.read_metadata(levstress_home / "export" / f"{mart}.parquet").num_rows == counts[mart]
+    manifest = json.loads((levstress_home / "export" / "manifest.json").read_text())
+    assert manifest["row_counts"] == counts
+
+    before = mart_checksums(levstress_home / "levstress.duckdb")
+    assert run_range("2026-01-19", "2026-01-21").success
+    assert mart_checksums(levstress_home / "levstress.duckdb") == before
+    assert snapshot_counts(levstress_home) == counts
+
+
+def test_a_duplicated_event_is_stopped_by_the_gate_and_nothing_downstream_changes(levstress_home, monkeypatch):
+    assert run_range("2026-01-19", "2026-01-19").success
+    marts_before = mart_checksums(levstress_home / "levstress.duckdb")
+    snapshot_before = mart_checksums(levstress_home / "serving.duckdb")
+    parquet_before = (levstress_home / "export" / "fct_leverage_stress_daily.parquet").stat().st_mtime_ns
+
+    monkeypatch.setenv(
+        "LEVSTRESS_SIM_FAULTS", json.dumps([{"kind": "duplicate_event", "source": "binance", "date": "2026-01-20"}])
+    )
+    result = run_range("2026-01-20", "2026-01-20")
+    assert not result.success
+
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    failed = evaluations[("raw/binance_liquidations", "raw_expectations")]
+    assert not failed.passed
+    examples = failed.metadata["failing_examples"].value
+    assert "expect_compound_columns_to_be_unique" in examples and "USDT" in examples
+    assert all(e.passed for k, e in evaluations.items() if k[0] != "raw/binance_liquidations")
+
+    assert mart_checksums(levstress_home / "levstress.duckdb") == marts_before
+    assert mart_checksums(levstress_home / "serving.duckdb") == snapshot_before
+    assert (levstress_home / "export" / "fct_leverage_stress_daily.parquet").stat().st_mtime_ns == parquet_before
+
+
+def test_a_negative_size_is_rejected_with_its_reason_and_the_day_still_loads(levstress_home, monkeypatch):
+    monkeypatch.setenv(
+        "LEVSTRESS_SIM_FAULTS", json.dumps([{"kind": "negative_size", "source": "okx", "date": "2026-01-20"}])
+    )
+    assert run_range("2026-01-20", "2026-01-20").success
+    with duckdb.connect(str(levstress_home / "levstress.duckdb"), read_only=True) as con:
+        rejects = con.execute(
+            "SELECT reason, payload_ref FROM raw.rejected_rows WHERE source_table = 'okx_liquidations'"
+        ).fetchall()
+        loaded = con.execute("SELECT count(*) FROM raw.okx_liquidations").fetchone()[0]
+    assert loaded > 0
+    assert len(rejects) == 1 and "must be > 0" in rejects[0][0] and rejects[0][1].startswith("okx/liquidations/")
