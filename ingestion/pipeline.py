@@ -17,6 +17,7 @@ from ingestion.http import Page, SourceError
 from ingestion.landing import archive_pages, read_archive
 from ingestion.rows import ParsedBatch, build_batch
 from ingestion.sources.base import Endpoint, FetchContext
+from ingestion.sources.tape import CollectorTapes
 
 
 @dataclass
@@ -64,7 +65,15 @@ def ingest(endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Pat
 
 
 def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
-    """Rebuild the batch from archived payloads only (no network)."""
+    """Rebuild the batch from archived payloads only (no network). Collector tapes are their own
+    archive and are simply parsed again."""
+    if endpoint.from_collector:
+        tapes = CollectorTapes(landing)
+        collected = [
+            (day, [page := tapes(endpoint.source, day)], str(Path(page.context["tape"]).relative_to(landing)))
+            for day in days
+        ]
+        return _build(endpoint, collected)
     collected = []
     for day in days:
         path = archive_path(landing, endpoint, day)

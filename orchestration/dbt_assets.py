@@ -2,9 +2,9 @@
 ``max_date`` vars; incremental models rebuild only those days (plus the look-back they read).
 dbt tests load as blocking asset checks."""
 
-from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -60,4 +60,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
+    # The dbt next to this interpreter, so a run works without activating the venv.
+    beside = Path(sys.executable).parent / "dbt"
+    executable = str(beside) if beside.exists() else "dbt"
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=executable)

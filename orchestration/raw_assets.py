@@ -1,11 +1,9 @@
 """One daily-partitioned raw asset per registered source endpoint, each gated by a blocking
 Great Expectations check. Built from the registry, so a new source needs no edit here."""
 
-from __future__ import annotations
 
 import dagster as dg
 
-from ingestion.pipeline import ingest
 from ingestion.registry import ENDPOINTS
 from ingestion.sources.base import Endpoint
 from orchestration.partitions import DAILY, run_window_days
@@ -44,11 +42,7 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         days = run_window_days(context)
         paths = warehouse.paths()
-        fetch_context = sources.fetch_context(endpoint.source, paths)
-        try:
-            report = ingest(endpoint, fetch_context, days, paths.landing)
-        finally:
-            fetch_context.client.close()
+        report = sources.ingest(endpoint, days, paths)
         warehouse.engine().replace_partitions(endpoint.table, report.batch.table, report.batch.rejects, days)
         context.log.info(
             f"{endpoint.table}: {report.batch.accepted} rows, {report.batch.rejected} rejected, "

@@ -1,14 +1,15 @@
 """Dagster resources: where data comes from (demo simulator or live APIs) and where it goes."""
 
-from __future__ import annotations
 
 import os
+from datetime import date
 
 import dagster as dg
 from pydantic import PrivateAttr
 
+from ingestion.pipeline import IngestReport, ingest, replay
 from ingestion.registry import SOURCES_BY_NAME
-from ingestion.sources.base import FetchContext
+from ingestion.sources.base import Endpoint, FetchContext
 from ingestion.sources.tape import CollectorTapes
 from orchestration import settings
 from storage import DuckDBEngine, Engine, Paths
@@ -54,8 +55,14 @@ class MarketSourcesResource(dg.ConfigurableResource):
             return self._simulator.base_url(source)
         return os.environ.get(spec.base_url_env, spec.default_base_url)
 
-    def fetch_context(self, source: str, landing: Paths) -> FetchContext:
+    def ingest(self, endpoint: Endpoint, days: list[date], paths: Paths) -> IngestReport:
+        """Fetch (demo/live) or re-read the landing archive (replay: no network at all)."""
+        if self.resolved_mode() == "replay":
+            return replay(endpoint, days, paths.landing)
         demo = self._simulator is not None
-        client = SOURCES_BY_NAME[source].client(self.base_url(source), demo=demo)
-        tapes = CollectorTapes(landing.landing, replay_url=self._simulator.root_url if demo else None)
-        return FetchContext(client=client, assets=settings.tracked_assets(), tape=tapes)
+        client = SOURCES_BY_NAME[endpoint.source].client(self.base_url(endpoint.source), demo=demo)
+        tapes = CollectorTapes(paths.landing, replay_url=self._simulator.root_url if demo else None)
+        try:
+            return ingest(endpoint, FetchContext(client, settings.tracked_assets(), tapes), days, paths.landing)
+        finally:
+            client.close()

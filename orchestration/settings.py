@@ -17,8 +17,8 @@ def home() -> Path:
 
 def source_mode() -> str:
     mode = os.environ.get("LEVSTRESS_SOURCE_MODE", "demo").lower()
-    if mode not in ("demo", "live"):
-        raise ValueError(f"LEVSTRESS_SOURCE_MODE must be demo or live, got {mode!r}")
+    if mode not in ("demo", "live", "replay"):
+        raise ValueError(f"LEVSTRESS_SOURCE_MODE must be demo, live or replay, got {mode!r}")
     return mode
 
 

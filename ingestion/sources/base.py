@@ -40,6 +40,7 @@ class Endpoint:
     parse: Parse
     description: str
     look_back_days: int | None = None  # how far back the live API serves history, if limited
+    from_collector: bool = False  # parsed from the liquidation collector's tape, not fetched over REST
 
     @property
     def table(self) -> str:

@@ -157,6 +157,7 @@ SOURCE = Source(
             fetch_liquidations,
             parse_liquidations,
             "Binance !forceOrder@arr stream tape (throttled: <= 1 event/symbol/second).",
+            from_collector=True,
         ),
         Endpoint(
             EXCHANGE,

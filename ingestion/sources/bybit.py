@@ -164,6 +164,7 @@ SOURCE = Source(
             fetch_liquidations,
             parse_liquidations,
             "Bybit allLiquidation stream tape (every liquidation, 500 ms batches).",
+            from_collector=True,
         ),
         Endpoint(
             EXCHANGE,
