@@ -56,7 +56,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
         args.append("--full-refresh")
     else:
         args += ["--vars", json.dumps(dbt_vars(context))]
-    yield from dbt.cli(args, context=context).stream().fetch_row_counts()
+    yield from dbt.cli(args, context=context).stream()
 
 
 def dbt_resource() -> DbtCliResource:
