@@ -1,6 +1,10 @@
-"""dbt models as Dagster assets. The partition window goes to dbt as half-open ``min_date`` /
-``max_date`` vars; incremental models rebuild only those days (plus the look-back they read).
-dbt tests load as blocking asset checks."""
+"""dbt models as Dagster assets. The run's partition window goes to dbt as half-open
+``min_date`` / ``max_date`` vars; incremental models rebuild only those days (plus the look-back
+they read). dbt tests load as blocking asset checks.
+
+The dbt assets are not partitioned themselves: each mart is one table kept current by
+incremental runs, and Dagster records a materialization per asset *and partition*, which for a
+year-long single-run backfill of 30 models would mean ~11,000 event-log writes for nothing."""
 
 
 import json
@@ -13,7 +17,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.partitions import DAILY, run_window_days
+from orchestration.partitions import run_window_days
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -34,9 +38,14 @@ class LevstressTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name=layer, owners=["team:levstress"], kinds={"dbt", "duckdb"})
 
 
-def dbt_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
+def dbt_args(context: dg.AssetExecutionContext, full_refresh: bool) -> list[str]:
+    """``dbt build`` for the run's days as a half-open [min_date, max_date) window; a run with
+    no partition window (or a full refresh) rebuilds everything."""
     days = run_window_days(context)
-    return {"min_date": days[0].isoformat(), "max_date": (days[-1] + timedelta(days=1)).isoformat()}
+    if full_refresh or days is None:
+        return ["build", "--full-refresh"] if full_refresh else ["build"]
+    window = {"min_date": days[0].isoformat(), "max_date": (days[-1] + timedelta(days=1)).isoformat()}
+    return ["build", "--vars", json.dumps(window)]
 
 
 @dbt_assets(
@@ -45,18 +54,12 @@ def dbt_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
     dagster_dbt_translator=LevstressTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=False)
     ),
-    partitions_def=DAILY,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
     name="dbt_models",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig) -> Iterator[Any]:
-    args = ["build"]
-    if config.full_refresh:
-        args.append("--full-refresh")
-    else:
-        args += ["--vars", json.dumps(dbt_vars(context))]
-    yield from dbt.cli(args, context=context).stream()
+    yield from dbt.cli(dbt_args(context, config.full_refresh), context=context).stream()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -12,14 +12,22 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
 
-def run_window_days(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date]:
-    """Days of the run's partition window. Checks have no partition context of their own, so
-    both assets and checks read the run's tags (a single partition or a range)."""
+def run_window_days(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date] | None:
+    """Days of the run's partition window (one day, or a single-run backfill range), or None for
+    a run that targets no partition. Read from the run's tags, so that the unpartitioned dbt and
+    publish steps and the checks see the same window as the raw assets."""
     tags = context.run.tags
     if RANGE_START_TAG in tags:
         first, last = date.fromisoformat(tags[RANGE_START_TAG]), date.fromisoformat(tags[RANGE_END_TAG])
     elif PARTITION_TAG in tags:
         first = last = date.fromisoformat(tags[PARTITION_TAG])
     else:
-        raise dg.DagsterInvariantViolationError("levstress assets run per daily partition or partition range")
+        return None
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def partition_days(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date]:
+    days = run_window_days(context)
+    if days is None:
+        raise dg.DagsterInvariantViolationError("raw assets are materialized per daily partition or partition range")
+    return days

@@ -4,7 +4,7 @@ the Parquet exports. Runs only if every upstream check in the run passed."""
 
 import dagster as dg
 
-from orchestration.partitions import DAILY, run_window_days
+from orchestration.partitions import run_window_days
 from orchestration.resources import WarehouseResource
 from quality.suites import MART_SUITES
 from quality.validate import validate
@@ -53,7 +53,6 @@ def build_mart_check(mart: str) -> dg.AssetChecksDefinition:
     key=dg.AssetKey(["serving", "published_snapshot"]),
     deps=[mart_key(m) for m in MARTS],
     group_name="publish",
-    partitions_def=DAILY,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
     kinds={"duckdb", "parquet"},
@@ -69,7 +68,7 @@ def published_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         metadata={
             "serving_path": dg.MetadataValue.path(str(paths.serving)),
             "export_dir": dg.MetadataValue.path(str(paths.export)),
-            "window": f"{days[0]}..{days[-1]}",
+            "window": f"{days[0]}..{days[-1]}" if days else "full rebuild",
             **{f"rows/{m}": n for m, n in counts.items()},
         }
     )

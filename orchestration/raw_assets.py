@@ -6,7 +6,7 @@ import dagster as dg
 
 from ingestion.registry import ENDPOINTS
 from ingestion.sources.base import Endpoint
-from orchestration.partitions import DAILY, run_window_days
+from orchestration.partitions import DAILY, partition_days
 from orchestration.resources import MarketSourcesResource, WarehouseResource
 from quality.suites import raw_suite
 from quality.validate import validate
@@ -40,7 +40,7 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
     def _raw(
         context: dg.AssetExecutionContext, sources: MarketSourcesResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        days = run_window_days(context)
+        days = partition_days(context)
         paths = warehouse.paths()
         report = sources.ingest(endpoint, days, paths)
         warehouse.engine().replace_partitions(endpoint.table, report.batch.table, report.batch.rejects, days)
@@ -71,7 +71,7 @@ def build_raw_check(endpoint: Endpoint) -> dg.AssetChecksDefinition:
         "sides, sizes and prices > 0, timestamps inside the day, no duplicate events, plausible values.",
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        days = run_window_days(context)
+        days = partition_days(context)
         frame = warehouse.engine().read_days("raw", endpoint.table, "partition_date", days)
         report = validate(endpoint.table, frame, raw_suite(endpoint.dataset, days))
         return dg.AssetCheckResult(

@@ -80,10 +80,12 @@ class DuckDBEngine:
                 con.execute("ROLLBACK")
                 raise
 
-    def read_days(self, schema: str, table: str, date_column: str, days: list[date]) -> pd.DataFrame:
+    def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
         with self.connect() as con:
-            sql = f"SELECT * FROM {_quote(schema)}.{_quote(table)} WHERE {_quote(date_column)} = ANY(?::DATE[])"
-            return con.execute(sql, [days]).df()
+            sql = f"SELECT * FROM {_quote(schema)}.{_quote(table)}"
+            if days is None:
+                return con.execute(sql).df()
+            return con.execute(f"{sql} WHERE {_quote(date_column)} = ANY(?::DATE[])", [days]).df()
 
     def publish(self, marts: list[str]) -> dict[str, int]:
         """Write-audit-publish, last step: build the snapshot and Parquet files under temporary

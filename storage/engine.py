@@ -42,8 +42,8 @@ class Engine(Protocol):
     def replace_partitions(self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date]) -> None:
         """Atomically replace the given days of ``raw.<table>`` (and its rejects) with ``rows``."""
 
-    def read_days(self, schema: str, table: str, date_column: str, days: list[date]) -> pd.DataFrame:
-        """The rows of ``schema.table`` whose ``date_column`` falls on one of ``days``."""
+    def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
+        """The rows of ``schema.table`` whose ``date_column`` falls on one of ``days`` (all if None)."""
 
     def publish(self, marts: list[str]) -> dict[str, int]:
         """Write the read-only serving snapshot and one Parquet file per mart; returns row counts."""
