@@ -45,15 +45,25 @@ def fetch_day(endpoint: Endpoint, ctx: FetchContext, day: date, landing: Path) -
     return pages, archive_pages(archive_path(landing, endpoint, day), pages)
 
 
+def fetch_range(endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Path) -> tuple[date, list[Page], str]:
+    pages = list(endpoint.fetch_range(ctx, days))
+    path = landing / endpoint.source / endpoint.name / f"{days[0].isoformat()}_{days[-1].isoformat()}.ndjson"
+    archive_pages(path, pages)
+    return days[0], pages, str(path.relative_to(landing))
+
+
 def _records(endpoint: Endpoint, day: date, pages: list[Page], ref: str) -> Iterator[tuple[dict[str, Any], date, str]]:
     for page in pages:
         for record in endpoint.parse(page):
-            yield record, day, ref
+            yield record, record.pop("_day", day), ref
 
 
 def ingest(endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Path, workers: int = 4) -> IngestReport:
     """All days of the run in one batch, so the load is one bulk insert in one transaction.
     Days are fetched concurrently (the client's rate limiter still spaces the requests)."""
+
+    if endpoint.fetch_range is not None and len(days) > 1:
+        return _build(endpoint, [fetch_range(endpoint, ctx, days, landing)])
 
     def one(day: date) -> tuple[date, list[Page], str]:
         pages, ref = fetch_day(endpoint, ctx, day, landing)

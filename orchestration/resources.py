@@ -40,9 +40,9 @@ class MarketSourcesResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if self.resolved_mode() == "demo":
-            from ingestion.simulator import Simulator
+            from ingestion.simulator.process import SimulatorProcess
 
-            self._simulator = Simulator().start()
+            self._simulator = SimulatorProcess().start()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._simulator is not None:

@@ -235,11 +235,12 @@ def test_coinalyze_liquidations_in_seconds_with_market_mapping():
 def test_coingecko_takes_the_close_point_and_rejects_a_missing_one():
     close_ms = 1768521600000  # 2026-01-16 00:00 = close of 2026-01-15
     body = {"prices": [[close_ms, 95000.0]], "market_caps": [[close_ms, 1.9e12]], "total_volumes": [[close_ms, 4e10]]}
-    p = page("coingecko", "GET /coins/bitcoin/market_chart/range", body, coin_id="bitcoin", symbol="BTC")
+    window = {"first_day": "2026-01-15", "last_day": "2026-01-15"}
+    p = page("coingecko", "GET /coins/bitcoin/market_chart/range", body, coin_id="bitcoin", symbol="BTC", **window)
     row = parse("coingecko_market_caps", p).table.to_pylist()[0]
     assert (row["coin_id"], row["symbol"], row["market_cap_usd"]) == ("bitcoin", "BTC", 1.9e12)
     empty = {"prices": [], "market_caps": [], "total_volumes": []}
-    batch = parse("coingecko_market_caps", page("coingecko", "x", empty, coin_id="bitcoin", symbol="BTC"))
+    batch = parse("coingecko_market_caps", page("coingecko", "x", empty, coin_id="bitcoin", symbol="BTC", **window))
     assert batch.rejected == 1 and "no market-cap point" in batch.rejects.column("reason")[0].as_py()
 
 
@@ -266,3 +267,18 @@ def test_deribit_dvol_and_error():
 def test_unparseable_bodies_raise_a_named_error(body):
     with pytest.raises(SourceError, match="okx GET /x"):
         list(ENDPOINTS["okx_funding"].parse(page("okx", "GET /x", body)))
+
+
+def test_coingecko_range_tags_each_close_with_its_own_day():
+    closes = [1768521600000 + i * 86_400_000 for i in range(3)]  # closes of 2026-01-15 .. 2026-01-17
+    body = {
+        "prices": [[ms, 95000.0 + i] for i, ms in enumerate(closes)],
+        "market_caps": [[ms, 1.9e12 + i] for i, ms in enumerate(closes)],
+        "total_volumes": [[ms, 4e10] for ms in closes],
+    }
+    window = {"first_day": "2026-01-15", "last_day": "2026-01-18"}  # the 18th has no close yet
+    p = page("coingecko", "GET /coins/bitcoin/market_chart/range", body, coin_id="bitcoin", symbol="BTC", **window)
+    records = list(ENDPOINTS["coingecko_market_caps"].parse(p))
+    assert [r["_day"] for r in records] == [date(2026, 1, 15), date(2026, 1, 16), date(2026, 1, 17), date(2026, 1, 18)]
+    assert [r.get("market_cap_usd") for r in records[:3]] == [1.9e12, 1.9e12 + 1, 1.9e12 + 2]
+    assert "no market-cap point" in records[3]["_reject"]

@@ -28,6 +28,7 @@ class FetchContext:
 
 
 Fetch = Callable[[FetchContext, date], Iterable[Page]]
+FetchRange = Callable[[FetchContext, list[date]], Iterable[Page]]
 Parse = Callable[[Page], Iterable[dict[str, Any]]]
 
 
@@ -41,6 +42,9 @@ class Endpoint:
     description: str
     look_back_days: int | None = None  # how far back the live API serves history, if limited
     from_collector: bool = False  # parsed from the liquidation collector's tape, not fetched over REST
+    # For APIs that serve many days in one call (one call per coin per year instead of 365):
+    # used for multi-day runs; its parser tags each record with its own day as ``_day``.
+    fetch_range: FetchRange | None = None
 
     @property
     def table(self) -> str:
@@ -69,7 +73,10 @@ class Source:
             if key:
                 secret[self.api_key_header] = key
         interval = 0.0 if demo else self.min_interval_s
-        return SourceClient(self.name, base_url, min_interval_s=interval, secret_headers=secret, settings=settings)
+        client = SourceClient(self.name, base_url, min_interval_s=interval, secret_headers=secret, settings=settings)
+        if demo:  # loopback simulator: no proxy lookup from the environment on every request
+            client.session.trust_env = False
+        return client
 
 
 def json_ok(page: Page) -> Any:

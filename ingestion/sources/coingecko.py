@@ -41,45 +41,57 @@ def _body(page: Page) -> Any:
     raise page.error(f"HTTP {page.status}: {message or page.body[:120].decode('utf-8', 'replace')}")
 
 
-def fetch_market_caps(ctx: FetchContext, day: date) -> Iterator[Page]:
+def fetch_range(ctx: FetchContext, days: list[date]) -> Iterator[Page]:
+    """One call per coin for the whole window: over 90 days CoinGecko answers with daily points
+    stamped 00:00 UTC, below that with hourly points (which include 00:00)."""
     params = {"vs_currency": "usd", "order": "market_cap_desc", "per_page": TOP_N, "page": 1}
-    listing = ctx.client.get("/coins/markets", params, days_context(day))
+    window = {"first_day": days[0].isoformat(), "last_day": days[-1].isoformat()}
+    listing = ctx.client.get("/coins/markets", params, {**window, "day": days[0].isoformat()})
     yield listing
-    close_s = (utc_day_bounds_ms(day)[1] + 1) // 1000
+    first_close = (utc_day_bounds_ms(days[0])[1] + 1) // 1000
+    last_close = (utc_day_bounds_ms(days[-1])[1] + 1) // 1000
     for coin in require_list(listing, _body(listing), "coins/markets")[:TOP_N]:
         if not isinstance(coin, dict) or not coin.get("id"):
             continue
-        query = {"vs_currency": "usd", "from": close_s - HOUR_S, "to": close_s + HOUR_S}
-        context = days_context(day, coin_id=coin["id"], symbol=str(coin.get("symbol", "")).upper())
+        query = {"vs_currency": "usd", "from": first_close - HOUR_S, "to": last_close + HOUR_S}
+        context = {**window, "coin_id": coin["id"], "symbol": str(coin.get("symbol", "")).upper()}
         yield ctx.client.get(f"/coins/{coin['id']}/market_chart/range", query, context)
 
 
+def fetch_market_caps(ctx: FetchContext, day: date) -> Iterator[Page]:
+    return fetch_range(ctx, [day])
+
+
 def parse_market_caps(page: Page) -> Iterator[dict[str, Any]]:
+    """One record per day of the window: the point at the next 00:00 UTC is that day's close."""
     if page.endpoint.endswith("/coins/markets"):
         return
     payload = _body(page)
     if not isinstance(payload, dict):
         raise page.error("expected an object with prices/market_caps/total_volumes")
-    day = page.day
-    close = datetime(day.year, day.month, day.day) + timedelta(days=1)
     series = {
         name: {p[0]: p[1] for p in require_list(page, payload.get(name), name) if isinstance(p, list) and len(p) == 2}
         for name in ("prices", "market_caps", "total_volumes")
     }
-    stamps = [ms for ms in series["market_caps"] if ms_to_datetime(ms) == close]
-    if not stamps:
-        coin = page.context.get("coin_id")
-        yield {"_reject": f"no market-cap point at {close.isoformat()} for {coin}", "_raw": payload}
-        return
-    ms = stamps[0]
-    yield {
-        "coin_id": page.context["coin_id"],
-        "symbol": page.context["symbol"],
-        "observed_at": close,
-        "market_cap_usd": series["market_caps"][ms],
-        "price_usd": series["prices"].get(ms),
-        "volume_usd": series["total_volumes"].get(ms),
-    }
+    by_close = {ms_to_datetime(ms): ms for ms in series["market_caps"] if isinstance(ms, int)}
+    first, last = date.fromisoformat(page.context["first_day"]), date.fromisoformat(page.context["last_day"])
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        close = datetime(day.year, day.month, day.day) + timedelta(days=1)
+        ms = by_close.get(close)
+        if ms is None:
+            coin = page.context.get("coin_id")
+            yield {"_day": day, "_reject": f"no market-cap point at {close.isoformat()} for {coin}"}
+            continue
+        yield {
+            "_day": day,
+            "coin_id": page.context["coin_id"],
+            "symbol": page.context["symbol"],
+            "observed_at": close,
+            "market_cap_usd": series["market_caps"][ms],
+            "price_usd": series["prices"].get(ms),
+            "volume_usd": series["total_volumes"].get(ms),
+        }
 
 
 SOURCE = Source(
@@ -97,6 +109,7 @@ SOURCE = Source(
             parse_market_caps,
             "CoinGecko top-50 market caps at each day's close (market_chart/range).",
             look_back_days=365,
+            fetch_range=fetch_range,
         ),
     ),
 )
