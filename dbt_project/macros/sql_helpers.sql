@@ -1,0 +1,62 @@
+{#- Small portable helpers. Engine-specific pieces go through adapter.dispatch so a Spark /
+    Snowflake port only has to add `<adapter>__` versions. -#}
+
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'levstress')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%}double{%- endmacro %}
+{% macro postgres__type_double() -%}double precision{%- endmacro %}
+
+{#- a / b as a float, NULL when b is 0 or NULL -#}
+{% macro safe_divide(numerator, denominator) -%}
+    cast({{ numerator }} as {{ levstress.type_double() }}) / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
+{#- SQL list literal of a list var, e.g. ('BTC', 'ETH') -#}
+{% macro sql_list(values) -%}
+    ({% for v in values %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- One-column relation of literal values: select 'BTC' as asset union all ... -#}
+{% macro values_relation(values, column_name) -%}
+    {% for v in values -%}
+    select {{ "'" ~ v ~ "'" if v is string else v }} as {{ column_name }}{% if not loop.last %} union all {% endif %}
+    {% endfor %}
+{%- endmacro %}
+
+{#- Rolling median / MAD over a frame. DuckDB evaluates holistic aggregates over window frames
+    natively; engines without it need a self-join implementation. -#}
+{% macro rolling_median(expr, window) -%}
+    {{ return(adapter.dispatch('rolling_median', 'levstress')(expr, window)) }}
+{%- endmacro %}
+{% macro default__rolling_median(expr, window) -%}
+    median({{ expr }}) over ({{ window }})
+{%- endmacro %}
+
+{% macro rolling_mad(expr, window) -%}
+    {{ return(adapter.dispatch('rolling_mad', 'levstress')(expr, window)) }}
+{%- endmacro %}
+{#- median(|x - median(frame)|) over the same frame -#}
+{% macro default__rolling_mad(expr, window) -%}
+    mad({{ expr }}) over ({{ window }})
+{%- endmacro %}
+
+{#- Frame of the N hours before the current row (current row excluded). -#}
+{% macro trailing_hours_frame(partition_by, order_by, hours) -%}
+    {{ return(adapter.dispatch('trailing_hours_frame', 'levstress')(partition_by, order_by, hours)) }}
+{%- endmacro %}
+{% macro default__trailing_hours_frame(partition_by, order_by, hours) -%}
+    partition by {{ partition_by }} order by {{ order_by }}
+    range between interval '{{ hours }} hours' preceding and interval '1 hours' preceding
+{%- endmacro %}
+
+{#- Stress level band of a 0-100 score (NULL stays NULL). -#}
+{% macro stress_level(score) -%}
+    case
+        when {{ score }} is null then null
+        when {{ score }} >= {{ var('stress_level_extreme') }} then 'extreme'
+        when {{ score }} >= {{ var('stress_level_high') }} then 'high'
+        when {{ score }} >= {{ var('stress_level_elevated') }} then 'elevated'
+        else 'calm'
+    end
+{%- endmacro %}

@@ -1,0 +1,1 @@
+{{ stg_candles('binance_klines') }}

@@ -1,0 +1,1 @@
+{{ stg_liquidation_events('binance_liquidations') }}

@@ -1,0 +1,1 @@
+{{ stg_open_interest('binance_open_interest') }}

@@ -1,0 +1,1 @@
+{{ stg_open_interest('bybit_open_interest') }}

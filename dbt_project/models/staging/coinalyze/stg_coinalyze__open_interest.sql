@@ -1,0 +1,1 @@
+{{ stg_open_interest('coinalyze_open_interest') }}

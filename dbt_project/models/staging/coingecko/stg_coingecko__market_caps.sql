@@ -1,0 +1,1 @@
+{{ stg_market_caps('coingecko_market_caps') }}

@@ -1,0 +1,1 @@
+{{ stg_volatility_index('deribit_dvol') }}

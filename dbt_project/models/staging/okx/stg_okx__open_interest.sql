@@ -1,0 +1,1 @@
+{{ stg_open_interest('okx_open_interest') }}
