@@ -11,7 +11,6 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import requests
@@ -40,11 +39,6 @@ class Page:
     status: int
     body: bytes
     context: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def day(self) -> date | None:
-        value = self.context.get("day")
-        return date.fromisoformat(value) if value else None
 
     def json(self) -> Any:
         try:

@@ -1,22 +1,24 @@
-"""Fetch -> archive -> parse -> validate for one endpoint over a list of UTC days.
+"""Fetch -> archive -> parse -> validate for one endpoint over a window of UTC days.
 
-Pages are archived before parsing, also when a fetch fails half-way, so nothing that was
-received is ever lost and a partition can be rebuilt offline from the landing zone.
+A multi-day run pages through the whole window at once (a year of funding is a handful of
+calls, not 365 x assets) and every row goes to the day of its own timestamp. Pages are archived
+before parsing, also when a fetch fails half-way, so nothing that was received is lost and a
+window can be rebuilt offline from the landing zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ingestion.http import Page, SourceError
 from ingestion.landing import archive_pages, read_archive
 from ingestion.rows import ParsedBatch, build_batch
-from ingestion.sources.base import Endpoint, FetchContext
+from ingestion.schemas import Check, Dataset
+from ingestion.sources.base import Endpoint, FetchContext, Window
 from ingestion.sources.tape import CollectorTapes
 
 
@@ -27,73 +29,70 @@ class IngestReport:
     archives: list[str]
 
 
-def archive_path(landing: Path, endpoint: Endpoint, day: date, suffix: str = "") -> Path:
-    return landing / endpoint.source / endpoint.name / f"{day.isoformat()}{suffix}.ndjson"
+def archive_path(landing: Path, endpoint: Endpoint, window: Window, suffix: str = "") -> Path:
+    name = window.first.isoformat() if window.first == window.last else f"{window.first}_{window.last}"
+    return landing / endpoint.source / endpoint.name / f"{name}{suffix}.ndjson"
 
 
-def fetch_day(endpoint: Endpoint, ctx: FetchContext, day: date, landing: Path) -> tuple[list[Page], Path]:
+def _fetch(endpoint: Endpoint, ctx: FetchContext, window: Window, landing: Path) -> tuple[list[Page], list[str]]:
     pages: list[Page] = []
     try:
-        for page in endpoint.fetch(ctx, day):
+        for page in endpoint.fetch(ctx, window):
             pages.append(page)
     except SourceError:
-        if pages:  # keep what did arrive, under a name that never passes for a complete day
-            archive_pages(archive_path(landing, endpoint, day, ".partial"), pages)
+        if pages:  # keep what did arrive, under a name that never passes for a complete window
+            archive_pages(archive_path(landing, endpoint, window, ".partial"), pages)
         raise
-    if pages and "tape" in pages[0].context:
-        return pages, Path(pages[0].context["tape"])  # the collector tape is itself the landing file
-    return pages, archive_pages(archive_path(landing, endpoint, day), pages)
+    if endpoint.from_collector:  # the collector's tapes are themselves the landing files
+        return pages, [str(Path(p.context["tape"]).relative_to(landing)) for p in pages]
+    return pages, [str(archive_path(landing, endpoint, window).relative_to(landing))]
 
 
-def fetch_range(endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Path) -> tuple[date, list[Page], str]:
-    pages = list(endpoint.fetch_range(ctx, days))
-    path = landing / endpoint.source / endpoint.name / f"{days[0].isoformat()}_{days[-1].isoformat()}.ndjson"
-    archive_pages(path, pages)
-    return days[0], pages, str(path.relative_to(landing))
-
-
-def _records(endpoint: Endpoint, day: date, pages: list[Page], ref: str) -> Iterator[tuple[dict[str, Any], date, str]]:
-    for page in pages:
-        for record in endpoint.parse(page):
-            yield record, record.pop("_day", day), ref
-
-
-def ingest(endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Path, workers: int = 4) -> IngestReport:
-    """All days of the run in one batch, so the load is one bulk insert in one transaction.
-    Days are fetched concurrently (the client's rate limiter still spaces the requests)."""
-
-    if endpoint.fetch_range is not None and len(days) > 1:
-        return _build(endpoint, [fetch_range(endpoint, ctx, days, landing)])
-
-    def one(day: date) -> tuple[date, list[Page], str]:
-        pages, ref = fetch_day(endpoint, ctx, day, landing)
-        return day, pages, str(ref.relative_to(landing))
-
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(days)))) as pool:
-        collected = list(pool.map(one, days))
-    return _build(endpoint, collected)
+def ingest(endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Path) -> IngestReport:
+    """All days of the run in one batch, so the load is one bulk insert in one transaction."""
+    window = Window.of(days)
+    pages, refs = _fetch(endpoint, ctx, window, landing)
+    if not endpoint.from_collector:
+        archive_pages(landing / refs[0], pages)
+    return _build(endpoint, window, pages, refs)
 
 
 def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
-    """Rebuild the batch from archived payloads only (no network). Collector tapes are their own
-    archive and are simply parsed again."""
+    """Rebuild the batch from the landing zone only (no network): the archive written for this
+    window, or the collector's tapes."""
+    window = Window.of(days)
     if endpoint.from_collector:
         tapes = CollectorTapes(landing)
-        collected = [
-            (day, [page := tapes(endpoint.source, day)], str(Path(page.context["tape"]).relative_to(landing)))
-            for day in days
-        ]
-        return _build(endpoint, collected)
-    collected = []
-    for day in days:
-        path = archive_path(landing, endpoint, day)
-        if not path.exists():
-            raise FileNotFoundError(f"no archived payloads for {endpoint.table} on {day}: {path}")
-        collected.append((day, list(read_archive(path)), str(path.relative_to(landing))))
-    return _build(endpoint, collected)
+        pages = [tapes(endpoint.source, day) for day in window.days]
+        return _build(endpoint, window, pages, [str(Path(p.context["tape"]).relative_to(landing)) for p in pages])
+    path = archive_path(landing, endpoint, window)
+    if not path.exists():
+        raise FileNotFoundError(f"no archived payloads for {endpoint.table} over {window.first}..{window.last}: {path}")
+    return _build(endpoint, window, list(read_archive(path)), [str(path.relative_to(landing))])
 
 
-def _build(endpoint: Endpoint, collected: list[tuple[date, list[Page], str]]) -> IngestReport:
-    records = (item for day, pages, ref in collected for item in _records(endpoint, day, pages, ref))
-    batch = build_batch(endpoint.dataset, endpoint.table, records)
-    return IngestReport(batch, sum(len(p) for _, p, _ in collected), [ref for _, _, ref in collected])
+def _time_column(dataset: Dataset) -> str | None:
+    return next((c.name for c in dataset.columns if Check.IN_DAY in c.checks), None)
+
+
+def _day_of(record: dict[str, Any], time_column: str | None, window: Window) -> date:
+    """A row belongs to the day of its own timestamp; rows without a usable one, or outside the
+    window, are filed under the window's first day, where the in-day rule rejects them."""
+    if "_day" in record:
+        return record.pop("_day")
+    moment = record.get(time_column) if time_column else None
+    if isinstance(moment, datetime) and window.first <= moment.date() <= window.last:
+        return moment.date()
+    return window.first
+
+
+def _build(endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str]) -> IngestReport:
+    time_column = _time_column(endpoint.dataset)
+
+    def records() -> Iterator[tuple[dict[str, Any], date, str]]:
+        for index, page in enumerate(pages):
+            ref = refs[index] if len(refs) == len(pages) else refs[0]
+            for record in endpoint.parse(page):
+                yield record, _day_of(record, time_column, window), ref
+
+    return IngestReport(build_batch(endpoint.dataset, endpoint.table, records()), len(pages), refs)

@@ -17,7 +17,8 @@ DAY = date(2026, 1, 15)
 
 def page(source: str, endpoint: str, body: object, params: dict | None = None, status: int = 200, **context) -> Page:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Page(source, endpoint, params or {}, status, raw, {"day": DAY.isoformat(), **context})
+    window = {"first_day": DAY.isoformat(), "last_day": DAY.isoformat()}
+    return Page(source, endpoint, params or {}, status, raw, {**window, **context})
 
 
 def parse(table: str, *pages: Page, day: date = DAY):

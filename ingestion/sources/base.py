@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.http import HttpSettings, Page, SourceClient, http_error
+from ingestion.rows import utc_day_bounds_ms
 from ingestion.schemas import Dataset
 
 
@@ -27,8 +28,41 @@ class FetchContext:
     tape: Callable[[str, date], Page] | None = None
 
 
-Fetch = Callable[[FetchContext, date], Iterable[Page]]
-FetchRange = Callable[[FetchContext, list[date]], Iterable[Page]]
+@dataclass(frozen=True)
+class Window:
+    """The UTC days a fetch covers: one partition, or a single-run backfill of many. Endpoints
+    page through the whole window at once (one funding call can cover months), and rows are
+    assigned to their day by their own timestamp."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, days: list[date]) -> Window:
+        return cls(min(days), max(days))
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+    @property
+    def start_ms(self) -> int:
+        return utc_day_bounds_ms(self.first)[0]
+
+    @property
+    def end_ms(self) -> int:
+        """Inclusive end (most APIs take inclusive ends)."""
+        return utc_day_bounds_ms(self.last)[1]
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"first_day": self.first.isoformat(), "last_day": self.last.isoformat(), **extra}
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any]) -> Window:
+        return cls(date.fromisoformat(context["first_day"]), date.fromisoformat(context["last_day"]))
+
+
+Fetch = Callable[[FetchContext, Window], Iterable[Page]]
 Parse = Callable[[Page], Iterable[dict[str, Any]]]
 
 
@@ -42,9 +76,6 @@ class Endpoint:
     description: str
     look_back_days: int | None = None  # how far back the live API serves history, if limited
     from_collector: bool = False  # parsed from the liquidation collector's tape, not fetched over REST
-    # For APIs that serve many days in one call (one call per coin per year instead of 365):
-    # used for multi-day runs; its parser tags each record with its own day as ``_day``.
-    fetch_range: FetchRange | None = None
 
     @property
     def table(self) -> str:
@@ -86,18 +117,10 @@ def json_ok(page: Page) -> Any:
     return page.json()
 
 
-def days_context(day: date, **extra: Any) -> dict[str, Any]:
-    return {"day": day.isoformat(), **extra}
-
-
 def require_list(page: Page, value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise page.error(f"expected {what} to be a list, got {type(value).__name__}")
     return value
-
-
-def next_day(day: date) -> date:
-    return day + timedelta(days=1)
 
 
 def iter_records(page: Page, rows: Iterable[Any], build: Callable[[Any], dict[str, Any]]) -> Iterator[dict[str, Any]]:

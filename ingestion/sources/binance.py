@@ -8,13 +8,12 @@ per second, so Binance totals are a floor.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from ingestion.http import Page
-from ingestion.rows import floor_hour, ms_to_datetime, to_float, utc_day_bounds_ms
+from ingestion.rows import floor_hour, ms_to_datetime, to_float
 from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
-from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, iter_records, json_ok, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
 from ingestion.sources.tape import ndjson_messages
 
 EXCHANGE = "binance"
@@ -36,14 +35,14 @@ def _body(page: Page) -> Any:
     return payload
 
 
-def _walk(ctx: FetchContext, day: date, path: str, time_key: Any, **params: Any) -> Iterator[Page]:
-    """Ascending endpoints: ask for the day, continue from the last time + 1 while pages are full."""
-    start, end = utc_day_bounds_ms(day)
+def _walk(ctx: FetchContext, window: Window, path: str, time_key: Any, **params: Any) -> Iterator[Page]:
+    """Ascending endpoints: ask for the window, continue from the last time + 1 while pages are full."""
+    start, end = window.start_ms, window.end_ms
     for asset in ctx.assets:
         cursor = start
         while cursor <= end:
             query = {"symbol": symbol(asset), "startTime": cursor, "endTime": end, "limit": PAGE_LIMIT, **params}
-            page = ctx.client.get(path, query, days_context(day, asset=asset))
+            page = ctx.client.get(path, query, window.context(asset=asset))
             yield page
             rows = require_list(page, _body(page), "response")
             if len(rows) < PAGE_LIMIT:
@@ -51,8 +50,8 @@ def _walk(ctx: FetchContext, day: date, path: str, time_key: Any, **params: Any)
             cursor = int(time_key(rows[-1])) + 1
 
 
-def fetch_funding(ctx: FetchContext, day: date) -> Iterator[Page]:
-    return _walk(ctx, day, "/fapi/v1/fundingRate", lambda r: r["fundingTime"])
+def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    return _walk(ctx, window, "/fapi/v1/fundingRate", lambda r: r["fundingTime"])
 
 
 def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
@@ -70,8 +69,8 @@ def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
     )
 
 
-def fetch_open_interest(ctx: FetchContext, day: date) -> Iterator[Page]:
-    return _walk(ctx, day, "/futures/data/openInterestHist", lambda r: r["timestamp"], period="1h")
+def fetch_open_interest(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    return _walk(ctx, window, "/futures/data/openInterestHist", lambda r: r["timestamp"], period="1h")
 
 
 def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
@@ -89,8 +88,8 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
     )
 
 
-def fetch_klines(ctx: FetchContext, day: date) -> Iterator[Page]:
-    return _walk(ctx, day, "/fapi/v1/klines", lambda r: r[0], interval="1h")
+def fetch_klines(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    return _walk(ctx, window, "/fapi/v1/klines", lambda r: r[0], interval="1h")
 
 
 def parse_klines(page: Page) -> Iterator[dict[str, Any]]:
@@ -113,10 +112,11 @@ def parse_klines(page: Page) -> Iterator[dict[str, Any]]:
     )
 
 
-def fetch_liquidations(ctx: FetchContext, day: date) -> Iterator[Page]:
+def fetch_liquidations(ctx: FetchContext, window: Window) -> Iterator[Page]:
     if ctx.tape is None:
         raise RuntimeError("binance liquidations need the collector tape")
-    yield ctx.tape(EXCHANGE, day)
+    for day in window.days:
+        yield ctx.tape(EXCHANGE, day)
 
 
 def _force_order(message: dict[str, Any]) -> dict[str, Any]:

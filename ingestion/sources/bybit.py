@@ -7,13 +7,12 @@ every 500 ms, with the liquidated *position's* side (Buy = a long was liquidated
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from ingestion.http import Page
-from ingestion.rows import floor_hour, ms_to_datetime, to_float, to_int, utc_day_bounds_ms
+from ingestion.rows import floor_hour, ms_to_datetime, to_float, to_int
 from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
-from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, iter_records, json_ok, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
 from ingestion.sources.tape import ndjson_messages
 
 EXCHANGE = "bybit"
@@ -36,8 +35,8 @@ def _result_list(page: Page) -> list[Any]:
     return require_list(page, result.get("list"), "result.list")
 
 
-def fetch_funding(ctx: FetchContext, day: date) -> Iterator[Page]:
-    start, end = utc_day_bounds_ms(day)
+def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    start, end = window.start_ms, window.end_ms
     for asset in ctx.assets:
         cursor_end = end
         while True:  # newest first: move endTime below the oldest row while pages are full
@@ -48,7 +47,7 @@ def fetch_funding(ctx: FetchContext, day: date) -> Iterator[Page]:
                 "endTime": cursor_end,
                 "limit": FUNDING_LIMIT,
             }
-            page = ctx.client.get("/v5/market/funding/history", params, days_context(day, asset=asset))
+            page = ctx.client.get("/v5/market/funding/history", params, window.context(asset=asset))
             yield page
             rows = _result_list(page)
             if len(rows) < FUNDING_LIMIT:
@@ -71,8 +70,8 @@ def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
     )
 
 
-def fetch_open_interest(ctx: FetchContext, day: date) -> Iterator[Page]:
-    start, end = utc_day_bounds_ms(day)
+def fetch_open_interest(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    start, end = window.start_ms, window.end_ms
     for asset in ctx.assets:
         cursor = ""
         while True:
@@ -86,7 +85,7 @@ def fetch_open_interest(ctx: FetchContext, day: date) -> Iterator[Page]:
             }
             if cursor:
                 params["cursor"] = cursor
-            page = ctx.client.get("/v5/market/open-interest", params, days_context(day, asset=asset))
+            page = ctx.client.get("/v5/market/open-interest", params, window.context(asset=asset))
             yield page
             _result_list(page)
             cursor = (page.json().get("result") or {}).get("nextPageCursor") or ""
@@ -113,10 +112,11 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
     return iter_records(page, _result_list(page), lambda r: _oi_row(sym, r))
 
 
-def fetch_liquidations(ctx: FetchContext, day: date) -> Iterator[Page]:
+def fetch_liquidations(ctx: FetchContext, window: Window) -> Iterator[Page]:
     if ctx.tape is None:
         raise RuntimeError("bybit liquidations need the collector tape")
-    yield ctx.tape(EXCHANGE, day)
+    for day in window.days:
+        yield ctx.tape(EXCHANGE, day)
 
 
 def _events(page: Page) -> Iterator[Any]:

@@ -6,13 +6,12 @@ open-interest history per market, the aggregate source for venues without public
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from ingestion.http import Page
-from ingestion.rows import s_to_datetime, utc_day_bounds_ms
+from ingestion.rows import s_to_datetime
 from ingestion.schemas import LIQUIDATION_BUCKETS, OPEN_INTEREST
-from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, iter_records, json_ok, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
 
 # Venues whose liquidations and open interest we take from Coinalyze: those with no public
 # history of their own. Code -> our exchange name.
@@ -20,8 +19,8 @@ EXCHANGES = {"H": "hyperliquid"}
 MAX_SYMBOLS = 20
 
 
-def _markets(ctx: FetchContext, day: date) -> tuple[Page, dict[str, dict[str, str]]]:
-    page = ctx.client.get("/future-markets", {}, days_context(day))
+def _markets(ctx: FetchContext, window: Window) -> tuple[Page, dict[str, dict[str, str]]]:
+    page = ctx.client.get("/future-markets", {}, window.context())
     markets = {}
     for market in require_list(page, json_ok(page), "future-markets"):
         if (
@@ -34,10 +33,10 @@ def _markets(ctx: FetchContext, day: date) -> tuple[Page, dict[str, dict[str, st
     return page, markets
 
 
-def _history(ctx: FetchContext, day: date, path: str) -> Iterator[Page]:
-    markets_page, markets = _markets(ctx, day)
+def _history(ctx: FetchContext, window: Window, path: str) -> Iterator[Page]:
+    markets_page, markets = _markets(ctx, window)
     yield markets_page
-    start_ms, end_ms = utc_day_bounds_ms(day)
+    start_ms, end_ms = window.start_ms, window.end_ms
     symbols = sorted(markets)
     for i in range(0, len(symbols), MAX_SYMBOLS):
         batch = symbols[i : i + MAX_SYMBOLS]
@@ -48,7 +47,7 @@ def _history(ctx: FetchContext, day: date, path: str) -> Iterator[Page]:
             "to": end_ms // 1000,
             "convert_to_usd": "true",
         }
-        yield ctx.client.get(path, params, days_context(day, markets={s: markets[s] for s in batch}))
+        yield ctx.client.get(path, params, window.context(markets={s: markets[s] for s in batch}))
 
 
 def _series(page: Page) -> Iterator[tuple[dict[str, str], Any]]:
@@ -108,7 +107,7 @@ SOURCE = Source(
             "coinalyze",
             "liquidations",
             LIQUIDATION_BUCKETS,
-            lambda ctx, day: _history(ctx, day, "/liquidation-history"),
+            lambda ctx, window: _history(ctx, window, "/liquidation-history"),
             parse_liquidations,
             "Coinalyze GET /liquidation-history, hourly USD, for venues without public history.",
             look_back_days=60,
@@ -117,7 +116,7 @@ SOURCE = Source(
             "coinalyze",
             "open_interest",
             OPEN_INTEREST,
-            lambda ctx, day: _history(ctx, day, "/open-interest-history"),
+            lambda ctx, window: _history(ctx, window, "/open-interest-history"),
             parse_open_interest,
             "Coinalyze GET /open-interest-history, hourly USD.",
             look_back_days=60,

@@ -8,16 +8,17 @@ key, when set, travels in the ``x-cg-demo-api-key`` header.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ingestion.http import Page, SourceError
-from ingestion.rows import ms_to_datetime, utc_day_bounds_ms
+from ingestion.rows import ms_to_datetime
 from ingestion.schemas import MARKET_CAPS
-from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, json_ok, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, json_ok, require_list
 
 TOP_N = 50
 HOUR_S = 3600
+DAY_S = 86_400
 
 
 def _error_message(payload: Any) -> str | None:
@@ -41,25 +42,19 @@ def _body(page: Page) -> Any:
     raise page.error(f"HTTP {page.status}: {message or page.body[:120].decode('utf-8', 'replace')}")
 
 
-def fetch_range(ctx: FetchContext, days: list[date]) -> Iterator[Page]:
+def fetch_market_caps(ctx: FetchContext, window: Window) -> Iterator[Page]:
     """One call per coin for the whole window: over 90 days CoinGecko answers with daily points
     stamped 00:00 UTC, below that with hourly points (which include 00:00)."""
     params = {"vs_currency": "usd", "order": "market_cap_desc", "per_page": TOP_N, "page": 1}
-    window = {"first_day": days[0].isoformat(), "last_day": days[-1].isoformat()}
-    listing = ctx.client.get("/coins/markets", params, {**window, "day": days[0].isoformat()})
+    listing = ctx.client.get("/coins/markets", params, window.context())
     yield listing
-    first_close = (utc_day_bounds_ms(days[0])[1] + 1) // 1000
-    last_close = (utc_day_bounds_ms(days[-1])[1] + 1) // 1000
+    first_close, last_close = (window.start_ms // 1000) + DAY_S, (window.end_ms + 1) // 1000
     for coin in require_list(listing, _body(listing), "coins/markets")[:TOP_N]:
         if not isinstance(coin, dict) or not coin.get("id"):
             continue
         query = {"vs_currency": "usd", "from": first_close - HOUR_S, "to": last_close + HOUR_S}
-        context = {**window, "coin_id": coin["id"], "symbol": str(coin.get("symbol", "")).upper()}
+        context = window.context(coin_id=coin["id"], symbol=str(coin.get("symbol", "")).upper())
         yield ctx.client.get(f"/coins/{coin['id']}/market_chart/range", query, context)
-
-
-def fetch_market_caps(ctx: FetchContext, day: date) -> Iterator[Page]:
-    return fetch_range(ctx, [day])
 
 
 def parse_market_caps(page: Page) -> Iterator[dict[str, Any]]:
@@ -74,9 +69,7 @@ def parse_market_caps(page: Page) -> Iterator[dict[str, Any]]:
         for name in ("prices", "market_caps", "total_volumes")
     }
     by_close = {ms_to_datetime(ms): ms for ms in series["market_caps"] if isinstance(ms, int)}
-    first, last = date.fromisoformat(page.context["first_day"]), date.fromisoformat(page.context["last_day"])
-    for offset in range((last - first).days + 1):
-        day = first + timedelta(days=offset)
+    for day in Window.from_context(page.context).days:
         close = datetime(day.year, day.month, day.day) + timedelta(days=1)
         ms = by_close.get(close)
         if ms is None:
@@ -109,7 +102,6 @@ SOURCE = Source(
             parse_market_caps,
             "CoinGecko top-50 market caps at each day's close (market_chart/range).",
             look_back_days=365,
-            fetch_range=fetch_range,
         ),
     ),
 )

@@ -1,16 +1,15 @@
 """Deribit (see shared/api-reference/deribit.md): the DVOL volatility index, hourly candles.
-Pages walk backwards through ``continuation``; rows are deduplicated by timestamp downstream."""
+Pages walk backwards through ``continuation``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from ingestion.http import Page
-from ingestion.rows import ms_to_datetime, utc_day_bounds_ms
+from ingestion.rows import ms_to_datetime
 from ingestion.schemas import VOLATILITY_INDEX
-from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, iter_records, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, require_list
 
 CURRENCIES = ("BTC", "ETH")  # DVOL exists only for these
 
@@ -25,18 +24,20 @@ def _result(page: Page) -> dict[str, Any]:
     return payload["result"]
 
 
-def fetch_dvol(ctx: FetchContext, day: date) -> Iterator[Page]:
-    start, end = utc_day_bounds_ms(day)
+def fetch_dvol(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    start, end = window.start_ms, window.end_ms
     for currency in CURRENCIES:
         if currency not in ctx.assets:
             continue
         cursor: int | None = end
         while cursor is not None:
             params = {"currency": currency, "start_timestamp": start, "end_timestamp": cursor, "resolution": "3600"}
-            page = ctx.client.get("/public/get_volatility_index_data", params, days_context(day, currency=currency))
+            page = ctx.client.get("/public/get_volatility_index_data", params, window.context(currency=currency))
             yield page
             continuation = _result(page).get("continuation")
-            cursor = int(continuation) if continuation and int(continuation) > start else None
+            # ``continuation`` is the oldest candle already returned: end just before it, or
+            # that candle would arrive twice.
+            cursor = int(continuation) - 1 if continuation and int(continuation) > start else None
 
 
 def parse_dvol(page: Page) -> Iterator[dict[str, Any]]:

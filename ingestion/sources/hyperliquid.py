@@ -7,13 +7,12 @@ Hyperliquid publishes no liquidation or open-interest history; those come from C
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from ingestion.http import Page
-from ingestion.rows import floor_hour, ms_to_datetime, utc_day_bounds_ms
+from ingestion.rows import floor_hour, ms_to_datetime
 from ingestion.schemas import FUNDING_RATES
-from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, iter_records, json_ok, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
 
 EXCHANGE = "hyperliquid"
 MAX_ROWS = 500
@@ -26,13 +25,13 @@ def _rows(page: Page) -> list[Any]:
     return require_list(page, payload, "reply")
 
 
-def fetch_funding(ctx: FetchContext, day: date) -> Iterator[Page]:
-    start, end = utc_day_bounds_ms(day)
+def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    start, end = window.start_ms, window.end_ms
     for asset in ctx.assets:
         cursor = start
         while cursor <= end:
             body = {"type": "fundingHistory", "coin": asset, "startTime": cursor, "endTime": end}
-            page = ctx.client.post("/info", body, days_context(day, asset=asset))
+            page = ctx.client.post("/info", body, window.context(asset=asset))
             yield page
             rows = _rows(page)
             if len(rows) < MAX_ROWS:

@@ -8,13 +8,12 @@ instruments endpoint on every fetch (kept in the page context so a replay needs 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
 from typing import Any
 
 from ingestion.http import Page
-from ingestion.rows import floor_hour, ms_to_datetime, to_float, utc_day_bounds_ms
+from ingestion.rows import floor_hour, ms_to_datetime, to_float
 from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
-from ingestion.sources.base import Endpoint, FetchContext, Source, days_context, iter_records, json_ok, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
 
 EXCHANGE = "okx"
 LIMIT = 100
@@ -39,15 +38,15 @@ def _data(page: Page) -> list[Any]:
 
 def _page_backwards(
     ctx: FetchContext,
-    day: date,
+    window: Window,
     path: str,
     params: dict[str, Any],
     cursor_key: str,
     timestamps: Callable[[Page], list[int]],
     context: dict[str, Any],
 ) -> Iterator[Page]:
-    """Walk from the end of the day backwards until a page is empty or reaches the previous day."""
-    start, end = utc_day_bounds_ms(day)
+    """Walk from the end of the window backwards until a page is empty or reaches the day before."""
+    start, end = window.start_ms, window.end_ms
     cursor = end + 1
     while True:
         page = ctx.client.get(path, {**params, cursor_key: str(cursor), "limit": str(LIMIT)}, context)
@@ -58,8 +57,8 @@ def _page_backwards(
         cursor = min(stamps)
 
 
-def _contract_values(ctx: FetchContext, day: date) -> tuple[Page, dict[str, str]]:
-    page = ctx.client.get("/api/v5/public/instruments", {"instType": "SWAP"}, days_context(day))
+def _contract_values(ctx: FetchContext, window: Window) -> tuple[Page, dict[str, str]]:
+    page = ctx.client.get("/api/v5/public/instruments", {"instType": "SWAP"}, window.context())
     values = {}
     for inst in _data(page):
         if isinstance(inst, dict) and inst.get("instId") and inst.get("ctVal"):
@@ -72,14 +71,14 @@ def _detail_stamps(page: Page) -> list[int]:
     return [int(d["ts"]) for item in _data(page) for d in item.get("details") or []]
 
 
-def fetch_liquidations(ctx: FetchContext, day: date) -> Iterator[Page]:
-    instruments, contract_values = _contract_values(ctx, day)
+def fetch_liquidations(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    instruments, contract_values = _contract_values(ctx, window)
     yield instruments
     for asset in ctx.assets:
         params = {"instType": "SWAP", "instFamily": f"{asset}-USDT", "state": "filled"}
-        context = days_context(day, asset=asset, ct_val=contract_values)
+        context = window.context(asset=asset, ct_val=contract_values)
         path = "/api/v5/public/liquidation-orders"
-        yield from _page_backwards(ctx, day, path, params, "after", _detail_stamps, context)
+        yield from _page_backwards(ctx, window, path, params, "after", _detail_stamps, context)
 
 
 def _liquidation(item: dict[str, Any], detail: dict[str, Any], ct_val: dict[str, str]) -> dict[str, Any]:
@@ -106,25 +105,22 @@ def _liquidation(item: dict[str, Any], detail: dict[str, Any], ct_val: dict[str,
 def parse_liquidations(page: Page) -> Iterator[dict[str, Any]]:
     if page.endpoint.endswith("/instruments"):
         return iter([])
-    day = page.day
     ct_val = page.context.get("ct_val", {})
     pairs = [(item, d) for item in _data(page) for d in (item.get("details") or [])]
-    start = datetime(day.year, day.month, day.day) if day else None
     records = iter_records(page, pairs, lambda pair: _liquidation(pair[0], pair[1], ct_val))
-    # The last page of a day reaches into the previous day: those rows belong to that day's run.
-    return (r for r in records if "_reject" in r or start is None or r["event_time"] >= start)
+    return _in_window(page, records, "event_time")
 
 
-def fetch_funding(ctx: FetchContext, day: date) -> Iterator[Page]:
+def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
     for asset in ctx.assets:
         yield from _page_backwards(
             ctx,
-            day,
+            window,
             "/api/v5/public/funding-rate-history",
             {"instId": inst_id(asset)},
             "after",
             lambda p: [int(r["fundingTime"]) for r in _data(p)],
-            days_context(day, asset=asset),
+            window.context(asset=asset),
         )
 
 
@@ -140,25 +136,27 @@ def _funding(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _in_day(page: Page, records: Iterator[dict[str, Any]], key: str) -> Iterator[dict[str, Any]]:
-    day = page.day
-    return (r for r in records if "_reject" in r or day is None or r[key] is None or r[key].date() >= day)
+def _in_window(page: Page, records: Iterator[dict[str, Any]], key: str) -> Iterator[dict[str, Any]]:
+    """The last page walking backwards reaches into the day before the window: those rows belong
+    to that day's own run."""
+    first = Window.from_context(page.context).first
+    return (r for r in records if "_reject" in r or r[key] is None or r[key].date() >= first)
 
 
 def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
-    return _in_day(page, iter_records(page, _data(page), _funding), "funding_time")
+    return _in_window(page, iter_records(page, _data(page), _funding), "funding_time")
 
 
-def fetch_open_interest(ctx: FetchContext, day: date) -> Iterator[Page]:
+def fetch_open_interest(ctx: FetchContext, window: Window) -> Iterator[Page]:
     for asset in ctx.assets:
         yield from _page_backwards(
             ctx,
-            day,
+            window,
             "/api/v5/rubik/stat/contracts/open-interest-history",
             {"instId": inst_id(asset), "period": "1H"},
             "end",
             lambda p: [int(r[0]) for r in _data(p)],
-            days_context(day, asset=asset),
+            window.context(asset=asset),
         )
 
 
@@ -176,7 +174,7 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
             "open_interest_usd": r[3],
         },
     )
-    return _in_day(page, records, "observed_at")
+    return _in_window(page, records, "observed_at")
 
 
 SOURCE = Source(
