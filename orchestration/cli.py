@@ -10,7 +10,7 @@ from orchestration import settings
 from storage import Paths
 
 SUMMARY_SQL = """
-SELECT date, asset, stress_score, stress_level, is_pressure_cooker, is_deleveraging,
+SELECT date, asset, round(stress_score, 1) AS stress_score, stress_level, is_pressure_cooker, is_deleveraging,
        round(long_liquidations_usd / 1e6, 1) AS long_liq_musd,
        round(short_liquidations_usd / 1e6, 1) AS short_liq_musd,
        round(funding_rate_8h * 1e4, 2) AS funding_8h_bp,

@@ -7,15 +7,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-MARTS = [
-    "fct_liquidations_hourly",
-    "fct_liquidation_imbalance_daily",
-    "fct_funding_daily",
-    "fct_open_interest_daily",
-    "fct_market_cap_daily",
-    "fct_market_breadth_daily",
-    "fct_leverage_stress_daily",
-]
+from orchestration.publish import MARTS
 
 
 def run_range(first: str, last: str, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
