@@ -3,6 +3,7 @@ and errors that name source, endpoint and parameters but never the key."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -41,10 +42,8 @@ def server() -> Iterator[tuple[str, Script]]:
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError):  # the client gave up first (read-timeout test)
                 self.wfile.write(body)
-            except BrokenPipeError:  # the client gave up first (read-timeout test)
-                pass
 
         def log_message(self, *args: object) -> None:
             pass
