@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import dagster as dg
@@ -23,27 +24,23 @@ def snapshot_counts(home: Path) -> dict[str, int]:
         return {m: con.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS}
 
 
-def _stable(column: str, data_type: str) -> str:
-    """Doubles to 9 significant digits: DuckDB's parallel aggregation may sum floats in another
-    order from one run to the next, which moves the last bits and nothing else."""
-    if data_type not in ("DOUBLE", "FLOAT"):
-        return f'"{column}"'
-    return (
-        f'CASE WHEN "{column}" IS NULL OR "{column}" = 0 THEN "{column}" '
-        f'ELSE round("{column}", 9 - ceil(log10(abs("{column}")))::INT) END'
-    )
-
-
-def mart_checksums(database: Path) -> dict[str, str]:
-    """Row count and an order-independent hash of every row, per mart."""
-    sums = {}
+def mart_rows(database: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted: to compare two builds."""
     with duckdb.connect(str(database), read_only=True) as con:
-        for mart in MARTS:
-            columns = con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position",
-                [mart],
-            ).fetchall()
-            row = ", ".join(_stable(name, data_type) for name, data_type in columns)
-            sums[mart] = str(con.execute(f"SELECT count(*), sum(hash(row({row}))) FROM marts.{mart}").fetchone())
-    return sums
+        return {m: con.execute(f"SELECT * FROM marts.{m} ORDER BY ALL").fetchall() for m in MARTS}
+
+
+def _same(a: object, b: object) -> bool:
+    # DuckDB's parallel aggregation may add floats in another order from one run to the next,
+    # which moves the last bits and nothing else.
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-15)
+    return a == b
+
+
+def assert_marts_equal(left: dict[str, list[tuple]], right: dict[str, list[tuple]]) -> None:
+    assert left.keys() == right.keys()
+    for mart in left:
+        assert len(left[mart]) == len(right[mart]), f"{mart}: {len(left[mart])} != {len(right[mart])} rows"
+        for row_a, row_b in zip(left[mart], right[mart], strict=True):
+            assert all(_same(x, y) for x, y in zip(row_a, row_b, strict=True)), f"{mart}: {row_a} != {row_b}"

@@ -9,12 +9,12 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.pipeline_helpers import MARTS, mart_checksums, run_range, snapshot_counts
+from tests.pipeline_helpers import MARTS, assert_marts_equal, mart_rows, run_range, snapshot_counts
 
 pytestmark = pytest.mark.slow
 
 
-def test_demo_days_build_every_mart_and_rerun_is_idempotent(levstress_home):
+def test_demo_days_build_every_mart_rerun_and_replay_are_idempotent(levstress_home, monkeypatch):
     result = run_range("2026-01-19", "2026-01-21")
     assert result.success
 
@@ -35,16 +35,21 @@ def test_demo_days_build_every_mart_and_rerun_is_idempotent(levstress_home):
     manifest = json.loads((levstress_home / "export" / "manifest.json").read_text())
     assert manifest["row_counts"] == counts
 
-    before = mart_checksums(levstress_home / "levstress.duckdb")
+    before = mart_rows(levstress_home / "levstress.duckdb")
     assert run_range("2026-01-19", "2026-01-21").success
-    assert mart_checksums(levstress_home / "levstress.duckdb") == before
+    assert_marts_equal(mart_rows(levstress_home / "levstress.duckdb"), before)
     assert snapshot_counts(levstress_home) == counts
+
+    # Replay: the same window rebuilt from the landing archive alone, with no simulator running.
+    monkeypatch.setenv("LEVSTRESS_SOURCE_MODE", "replay")
+    assert run_range("2026-01-19", "2026-01-21").success
+    assert_marts_equal(mart_rows(levstress_home / "levstress.duckdb"), before)
 
 
 def test_a_duplicated_event_is_stopped_by_the_gate_and_nothing_downstream_changes(levstress_home, monkeypatch):
     assert run_range("2026-01-19", "2026-01-19").success
-    marts_before = mart_checksums(levstress_home / "levstress.duckdb")
-    snapshot_before = mart_checksums(levstress_home / "serving.duckdb")
+    marts_before = mart_rows(levstress_home / "levstress.duckdb")
+    snapshot_before = mart_rows(levstress_home / "serving.duckdb")
     parquet_before = (levstress_home / "export" / "fct_leverage_stress_daily.parquet").stat().st_mtime_ns
 
     monkeypatch.setenv(
@@ -60,8 +65,8 @@ def test_a_duplicated_event_is_stopped_by_the_gate_and_nothing_downstream_change
     assert "expect_compound_columns_to_be_unique" in examples and "USDT" in examples
     assert all(e.passed for k, e in evaluations.items() if k[0] != "raw/binance_liquidations")
 
-    assert mart_checksums(levstress_home / "levstress.duckdb") == marts_before
-    assert mart_checksums(levstress_home / "serving.duckdb") == snapshot_before
+    assert mart_rows(levstress_home / "levstress.duckdb") == marts_before
+    assert mart_rows(levstress_home / "serving.duckdb") == snapshot_before
     assert (levstress_home / "export" / "fct_leverage_stress_daily.parquet").stat().st_mtime_ns == parquet_before
 
 
