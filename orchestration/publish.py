@@ -40,6 +40,7 @@ def build_mart_check(mart: str) -> dg.AssetChecksDefinition:
             passed=report.success,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
+                "days": f"{days[0]}..{days[-1]}" if days else "all",
                 "rows": report.rows,
                 "evaluated_expectations": report.evaluated,
                 "failing_examples": dg.MetadataValue.md(report.markdown()),

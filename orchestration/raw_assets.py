@@ -78,6 +78,7 @@ def build_raw_check(endpoint: Endpoint) -> dg.AssetChecksDefinition:
             passed=report.success,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
+                "days": f"{days[0]}..{days[-1]}",
                 "rows": report.rows,
                 "evaluated_expectations": report.evaluated,
                 "failed_expectations": len(report.failures),
