@@ -28,3 +28,40 @@ select
 from deduped
 where dedupe_rank = 1
 {%- endmacro %}
+
+{#-
+  The body every dataset macro shares. ``columns``: (raw column, staged name, type, case) with
+  type in string | timestamp | double | integer and case in lower | upper | none; ``key``: the
+  natural key (partition_date is added).
+-#}
+{% macro stg_dataset(source_table, columns, key) -%}
+{%- set types = {
+    'string': dbt.type_string(),
+    'timestamp': dbt.type_timestamp(),
+    'double': levstress.type_double(),
+    'integer': 'integer',
+} -%}
+{%- set renamed -%}
+    select
+    {%- for raw_name, name, type, case in columns %}
+        {% if case %}{{ case }}({% endif %}cast({{ raw_name }} as {{ types[type] }}){% if case %}){% endif %} as {{ name }},
+    {%- endfor %}
+        cast(partition_date as date) as partition_date,
+        cast(payload_ref as {{ dbt.type_string() }}) as payload_ref
+    from {{ source('raw', source_table) }}
+{%- endset -%}
+{{ levstress.stg_dedupe(
+    renamed,
+    ['partition_date'] + key,
+    columns | map(attribute=1) | list + ['partition_date', 'payload_ref']
+) }}
+{%- endmacro %}
+
+{#- Who and what every venue row is about: exchange, asset, symbol. -#}
+{% macro stg_venue_columns() -%}
+{%- do return([
+    ('exchange', 'exchange', 'string', 'lower'),
+    ('asset', 'asset', 'string', 'upper'),
+    ('symbol', 'symbol', 'string', none),
+]) -%}
+{%- endmacro %}
