@@ -70,12 +70,32 @@ def asset_from_symbol(symbol: str) -> str | None:
 
 # Coinalyze exchange codes (the full list a real /exchanges call returns).
 COINALYZE_EXCHANGES: tuple[tuple[str, str], ...] = (
-    ("Binance", "A"), ("Bybit", "6"), ("OKX", "3"), ("Hyperliquid", "H"), ("BitMEX", "0"),
-    ("Deribit", "2"), ("Huobi", "4"), ("Phemex", "7"), ("dYdX", "8"), ("WOO X", "W"),
-    ("Coinbase", "C"), ("Bitfinex", "F"), ("Kraken", "K"), ("Gemini", "G"), ("Gate.io", "Y"),
-    ("Bitstamp", "B"), ("Poloniex", "P"), ("Vertex", "V"), ("Bitforex", "D"), ("Bithumb", "U"),
-    ("BitFlyer", "L"), ("BtcMarkets", "M"), ("Bit2c", "I"), ("MercadoBitcoin", "E"),
-    ("Independent Reserve", "N"), ("Luno", "J"),
+    ("Binance", "A"),
+    ("Bybit", "6"),
+    ("OKX", "3"),
+    ("Hyperliquid", "H"),
+    ("BitMEX", "0"),
+    ("Deribit", "2"),
+    ("Huobi", "4"),
+    ("Phemex", "7"),
+    ("dYdX", "8"),
+    ("WOO X", "W"),
+    ("Coinbase", "C"),
+    ("Bitfinex", "F"),
+    ("Kraken", "K"),
+    ("Gemini", "G"),
+    ("Gate.io", "Y"),
+    ("Bitstamp", "B"),
+    ("Poloniex", "P"),
+    ("Vertex", "V"),
+    ("Bitforex", "D"),
+    ("Bithumb", "U"),
+    ("BitFlyer", "L"),
+    ("BtcMarkets", "M"),
+    ("Bit2c", "I"),
+    ("MercadoBitcoin", "E"),
+    ("Independent Reserve", "N"),
+    ("Luno", "J"),
 )
 # The venues whose markets the simulator lists on Coinalyze, by code.
 COINALYZE_VENUES: dict[str, str] = {"A": "binance", "6": "bybit", "3": "okx", "H": "hyperliquid"}

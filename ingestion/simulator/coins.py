@@ -40,43 +40,143 @@ class Coin:
     image: int = 1
 
 
-def _t(cid: str, sym: str, name: str, supply: float, max_supply: float | None, ath: float, ath_date: str,
-       atl: float, atl_date: str, vr: float, img: int) -> Coin:
-    return Coin(cid, sym, name, "tracked", 0.0, supply, max_supply, 1.0, sym.upper(), 1.0, ath, ath_date, atl,
-                atl_date, vr, img)
+def _t(
+    cid: str,
+    sym: str,
+    name: str,
+    supply: float,
+    max_supply: float | None,
+    ath: float,
+    ath_date: str,
+    atl: float,
+    atl_date: str,
+    vr: float,
+    img: int,
+) -> Coin:
+    return Coin(
+        cid, sym, name, "tracked", 0.0, supply, max_supply, 1.0, sym.upper(), 1.0, ath, ath_date, atl, atl_date, vr, img
+    )
 
 
 def _s(cid: str, sym: str, name: str, supply: float, vr: float, img: int) -> Coin:
-    return Coin(cid, sym, name, "stable", 1.0, supply, None, 0.0, ath=1.32, ath_date="2018-07-24T00:00:00.000Z",
-                atl=0.572521, volume_ratio=vr, image=img)
+    return Coin(
+        cid,
+        sym,
+        name,
+        "stable",
+        1.0,
+        supply,
+        None,
+        0.0,
+        ath=1.32,
+        ath_date="2018-07-24T00:00:00.000Z",
+        atl=0.572521,
+        volume_ratio=vr,
+        image=img,
+    )
 
 
 def _w(cid: str, sym: str, name: str, track: str, ratio: float, supply: float, img: int) -> Coin:
     return Coin(cid, sym, name, "wrapped", 0.0, supply, None, 1.0, track, ratio, volume_ratio=0.004, image=img)
 
 
-def _a(cid: str, sym: str, name: str, price: float, supply: float, max_supply: float | None = None,
-       beta: float = 1.1, ath_mult: float = 3.0, img: int = 0) -> Coin:
-    return Coin(cid, sym, name, "alt", price, supply, max_supply, beta, ath=price * ath_mult,
-                atl=price / 40.0, image=img or 10000 + len(cid) * 37)
+def _a(
+    cid: str,
+    sym: str,
+    name: str,
+    price: float,
+    supply: float,
+    max_supply: float | None = None,
+    beta: float = 1.1,
+    ath_mult: float = 3.0,
+    img: int = 0,
+) -> Coin:
+    return Coin(
+        cid,
+        sym,
+        name,
+        "alt",
+        price,
+        supply,
+        max_supply,
+        beta,
+        ath=price * ath_mult,
+        atl=price / 40.0,
+        image=img or 10000 + len(cid) * 37,
+    )
 
 
 COINS: tuple[Coin, ...] = (
-    _t("bitcoin", "btc", "Bitcoin", BTC_SUPPLY_AT_REFERENCE, 21e6, 111970.0, "2025-05-22T18:41:28.492Z",
-       67.81, "2013-07-06T00:00:00.000Z", 0.028, 1),
-    _t("ethereum", "eth", "Ethereum", 120.7e6, None, 4878.26, "2021-11-10T14:24:19.604Z",
-       0.432979, "2015-10-20T00:00:00.000Z", 0.07, 279),
+    _t(
+        "bitcoin",
+        "btc",
+        "Bitcoin",
+        BTC_SUPPLY_AT_REFERENCE,
+        21e6,
+        111970.0,
+        "2025-05-22T18:41:28.492Z",
+        67.81,
+        "2013-07-06T00:00:00.000Z",
+        0.028,
+        1,
+    ),
+    _t(
+        "ethereum",
+        "eth",
+        "Ethereum",
+        120.7e6,
+        None,
+        4878.26,
+        "2021-11-10T14:24:19.604Z",
+        0.432979,
+        "2015-10-20T00:00:00.000Z",
+        0.07,
+        279,
+    ),
     _s("tether", "usdt", "Tether", 186.5e9, 0.45, 325),
-    _t("ripple", "xrp", "XRP", 60.6e9, 100e9, 3.4, "2018-01-07T00:00:00.000Z",
-       0.00268621, "2014-05-22T00:00:00.000Z", 0.03, 44),
+    _t(
+        "ripple",
+        "xrp",
+        "XRP",
+        60.6e9,
+        100e9,
+        3.4,
+        "2018-01-07T00:00:00.000Z",
+        0.00268621,
+        "2014-05-22T00:00:00.000Z",
+        0.03,
+        44,
+    ),
     _a("binancecoin", "bnb", "BNB", 880.0, 137.7e6, 200e6, beta=0.8, ath_mult=1.15, img=825),
-    _t("solana", "sol", "Solana", 562e6, None, 293.31, "2025-01-19T11:15:27.957Z",
-       0.500801, "2020-05-11T19:35:23.449Z", 0.06, 4128),
+    _t(
+        "solana",
+        "sol",
+        "Solana",
+        562e6,
+        None,
+        293.31,
+        "2025-01-19T11:15:27.957Z",
+        0.500801,
+        "2020-05-11T19:35:23.449Z",
+        0.06,
+        4128,
+    ),
     _s("usd-coin", "usdc", "USDC", 74.8e9, 0.12, 6319),
     _w("staked-ether", "steth", "Lido Staked Ether", "ETH", 0.9993, 8.95e6, 13442),
     _a("tron", "trx", "TRON", 0.30, 94.7e9, beta=0.5, ath_mult=1.5, img=1094),
-    _t("dogecoin", "doge", "Dogecoin", 151.8e9, None, 0.731578, "2021-05-08T05:08:23.458Z",
-       8.69e-05, "2015-05-06T00:00:00.000Z", 0.08, 5),
+    _t(
+        "dogecoin",
+        "doge",
+        "Dogecoin",
+        151.8e9,
+        None,
+        0.731578,
+        "2021-05-08T05:08:23.458Z",
+        8.69e-05,
+        "2015-05-06T00:00:00.000Z",
+        0.08,
+        5,
+    ),
     _a("cardano", "ada", "Cardano", 0.36, 36.3e9, 45e9, beta=1.2, ath_mult=8.6, img=975),
     _w("wrapped-steth", "wsteth", "Wrapped stETH", "ETH", 1.2185, 3.35e6, 18834),
     _a("hyperliquid", "hype", "Hyperliquid", 24.0, 337e6, 1e9, beta=1.3, ath_mult=2.5, img=50882),
@@ -128,16 +228,47 @@ COINS: tuple[Coin, ...] = (
     _a("optimism", "op", "Optimism", 0.31, 1.9e9, 4.29e9, beta=1.45, ath_mult=15.0, img=25244),
     _a("blockstack", "stx", "Stacks", 0.33, 1.78e9, 1.818e9, beta=1.4, ath_mult=11.0, img=2069),
     _a("the-graph", "grt", "The Graph", 0.046, 10.8e9, beta=1.4, ath_mult=62.0, img=13397),
-    _a("fetch-ai", "fet", "Artificial Superintelligence Alliance", 0.26, 2.6e9, 2.72e9, beta=1.5,
-       ath_mult=13.0, img=5681),
+    _a(
+        "fetch-ai",
+        "fet",
+        "Artificial Superintelligence Alliance",
+        0.26,
+        2.6e9,
+        2.72e9,
+        beta=1.5,
+        ath_mult=13.0,
+        img=5681,
+    ),
     _a("sei-network", "sei", "Sei", 0.115, 6.3e9, 10e9, beta=1.5, ath_mult=10.0, img=28205),
     _a("immutable-x", "imx", "Immutable", 0.26, 1.97e9, 2e9, beta=1.45, ath_mult=37.0, img=17233),
     _a("celestia", "tia", "Celestia", 0.52, 830e6, beta=1.5, ath_mult=39.0, img=31967),
     _a("lido-dao", "ldo", "Lido DAO", 0.56, 895e6, 1e9, beta=1.4, ath_mult=13.0, img=13573),
-    Coin("tether-gold", "xaut", "Tether Gold", "gold", 4950.0, 0.52e6, None, 0.0, ath=5100.0,
-         ath_date="2026-01-21T09:12:44.218Z", atl=1625.0, volume_ratio=0.05, image=10481),
-    _a("world-liberty-financial", "wlfi", "World Liberty Financial", 0.15, 27e9, 100e9, beta=1.2, ath_mult=2.2,
-       img=50767),
+    Coin(
+        "tether-gold",
+        "xaut",
+        "Tether Gold",
+        "gold",
+        4950.0,
+        0.52e6,
+        None,
+        0.0,
+        ath=5100.0,
+        ath_date="2026-01-21T09:12:44.218Z",
+        atl=1625.0,
+        volume_ratio=0.05,
+        image=10481,
+    ),
+    _a(
+        "world-liberty-financial",
+        "wlfi",
+        "World Liberty Financial",
+        0.15,
+        27e9,
+        100e9,
+        beta=1.2,
+        ath_mult=2.2,
+        img=50767,
+    ),
     _a("ethena", "ena", "Ethena", 0.21, 7.9e9, 15e9, beta=1.6, ath_mult=7.8, img=36530),
     _a("pudgy-penguins", "pengu", "Pudgy Penguins", 0.011, 62.9e9, 88.9e9, beta=1.7, ath_mult=5.0, img=52622),
     _a("zcash", "zec", "Zcash", 350.0, 16.4e6, 21e6, beta=0.9, ath_mult=15.0, img=486),
@@ -160,7 +291,7 @@ class Universe:
     def __init__(self, market: Market, seed: int) -> None:
         rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC01]))
         self.hour_times = market.hour_times
-        tracked = np.log(market.price[:: STEPS_PER_HOUR][: N_HOURS + 1])  # (hours, 5 assets)
+        tracked = np.log(market.price[::STEPS_PER_HOUR][: N_HOURS + 1])  # (hours, 5 assets)
         ref = (REFERENCE_MS - ORIGIN_MS) // HOUR_MS
         rel_btc = tracked[:, 0] - tracked[ref, 0]
         rel_alts = (tracked[:, 1:] - tracked[ref, 1:]).mean(axis=1)

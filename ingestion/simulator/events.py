@@ -144,8 +144,9 @@ def _counts(rng: np.random.Generator, plan: _Plan) -> np.ndarray:
     return np.where(plan.exact & (expected > 0), np.maximum(np.rint(expected), 1), drawn).astype(np.int64)
 
 
-def _times(rng: np.random.Generator, market: Market, asset: int, day: int, hour: np.ndarray,
-           side: np.ndarray) -> np.ndarray:
+def _times(
+    rng: np.random.Generator, market: Market, asset: int, day: int, hour: np.ndarray, side: np.ndarray
+) -> np.ndarray:
     first_step = day * 24 * STEPS_PER_HOUR
     weights = market.liq_shape[first_step : first_step + 24 * STEPS_PER_HOUR, asset, :].reshape(24, STEPS_PER_HOUR, 2)
     step = _event_steps(rng, weights, hour, side)
@@ -153,8 +154,9 @@ def _times(rng: np.random.Generator, market: Market, asset: int, day: int, hour:
     return ORIGIN_MS + day * DAY_MS + hour * HOUR_MS + step * STEP_MS + offset
 
 
-def _prices(rng: np.random.Generator, market: Market, venue: int, asset: int, time_ms: np.ndarray,
-            side: np.ndarray) -> np.ndarray:
+def _prices(
+    rng: np.random.Generator, market: Market, venue: int, asset: int, time_ms: np.ndarray, side: np.ndarray
+) -> np.ndarray:
     """The price each venue reports: beyond the market, on the side the liquidation pushes."""
     lo, hi = VENUE_LIST[venue].price_offset
     beyond = lo + (hi - lo) * rng.random(time_ms.size)

@@ -58,8 +58,13 @@ class Simulator:
         self.faults = list(Fault.from_env() if faults is None else faults)
         clock = now or datetime.now(UTC)
         market = Market(seed)
-        self.context = SimContext(seed, market, EventStore(market, seed), FaultBook(self.faults),
-                                  to_ms(clock if clock.tzinfo else clock.replace(tzinfo=UTC)))
+        self.context = SimContext(
+            seed,
+            market,
+            EventStore(market, seed),
+            FaultBook(self.faults),
+            to_ms(clock if clock.tzinfo else clock.replace(tzinfo=UTC)),
+        )
         self.apps = {prefix: app(self.context) for prefix, app in VENUES.values()}
         self.by_source = {source: self.apps[prefix] for source, (prefix, _) in VENUES.items()}
         self._server: ThreadingHTTPServer | None = None
@@ -73,8 +78,9 @@ class Simulator:
         server.daemon_threads = True
         server.simulator = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="levstress-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="levstress-simulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -110,8 +116,9 @@ class Simulator:
         """Route a request (path including the venue prefix) and apply the HTTP faults."""
         for prefix, app in self.apps.items():
             if request.path == prefix or request.path.startswith(prefix + "/"):
-                inner = Request(request.method, request.path[len(prefix) :] or "/", request.query,
-                                request.headers, request.body)
+                inner = Request(
+                    request.method, request.path[len(prefix) :] or "/", request.query, request.headers, request.body
+                )
                 return self._answer(app, inner)
         return text_response("unknown venue prefix", 404)
 
@@ -133,8 +140,9 @@ class Simulator:
             log.exception("simulator failed on %s %s", req.method, req.path)
             return app.server_error()
         if fault == "truncated_json":
-            return Response(response.status, response.body[: len(response.body) // 2], response.content_type,
-                            dict(response.headers))
+            return Response(
+                response.status, response.body[: len(response.body) // 2], response.content_type, dict(response.headers)
+            )
         return response
 
 

@@ -179,13 +179,15 @@ def split(total: float) -> dict[str, float]:
 EPISODES: tuple[Episode, ...] = (
     # 10-11 Oct 2025: the largest cascade on record, Hyperliquid > Bybit > Binance > OKX.
     Episode(
-        "2025-10-10T20:00", "2025-10-11T04:00",
+        "2025-10-10T20:00",
+        "2025-10-11T04:00",
         {"hyperliquid": 9.3e9, "bybit": 4.4e9, "binance": 2.3e9, "okx": 1.1e9, "gate": 0.55e9},
         {"hyperliquid": 0.9e9, "bybit": 0.5e9, "binance": 0.3e9, "okx": 0.15e9, "gate": 0.07e9},
     ),
     # 2026-01-20 14:00: > $230M of longs against < $5M of shorts on the four main venues.
     Episode(
-        "2026-01-20T14:00", "2026-01-20T15:00",
+        "2026-01-20T14:00",
+        "2026-01-20T15:00",
         {"binance": 36.5e6, "hyperliquid": 59e6, "bybit": 88e6, "okx": 54e6, "gate": 9e6},
         {"binance": 0.9e6, "hyperliquid": 1.1e6, "bybit": 1.2e6, "okx": 0.6e6, "gate": 0.3e6},
     ),

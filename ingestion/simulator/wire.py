@@ -97,8 +97,12 @@ class Params:
         return str(value)
 
     def integer(
-        self, name: str, default: int | None = None, required: bool = False,
-        lo: int | None = None, hi: int | None = None,
+        self,
+        name: str,
+        default: int | None = None,
+        required: bool = False,
+        lo: int | None = None,
+        hi: int | None = None,
     ) -> int | None:
         raw = self.text(name, required=required)
         if raw is None:
@@ -111,8 +115,13 @@ class Params:
             raise Reply(self.invalid(name, False))
         return value
 
-    def choice(self, name: str, options: Mapping[str, Any] | tuple[str, ...], default: str | None = None,
-               required: bool = False) -> str | None:
+    def choice(
+        self,
+        name: str,
+        options: Mapping[str, Any] | tuple[str, ...],
+        default: str | None = None,
+        required: bool = False,
+    ) -> str | None:
         value = self.text(name, default, required)
         if value is not None and value not in options:
             raise Reply(self.invalid(name, False))

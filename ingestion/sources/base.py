@@ -10,7 +10,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from ingestion.http import HttpSettings, Page, SourceClient, http_error
@@ -134,9 +133,3 @@ def iter_records(page: Page, rows: Iterable[Any], build: Callable[[Any], dict[st
             yield build(row)
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
             yield {"_reject": f"malformed {page.endpoint} row ({exc.__class__.__name__}: {exc})", "_raw": row}
-
-
-def landing_path(root: Path, *parts: str) -> Path:
-    path = root.joinpath(*parts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path

@@ -14,7 +14,7 @@ from ingestion.http import Page
 from ingestion.rows import floor_hour, ms_to_datetime, to_float
 from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
 from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
-from ingestion.sources.tape import ndjson_messages
+from ingestion.sources.tape import fetch_tapes, ndjson_messages
 
 EXCHANGE = "binance"
 PAGE_LIMIT = 500
@@ -112,13 +112,6 @@ def parse_klines(page: Page) -> Iterator[dict[str, Any]]:
     )
 
 
-def fetch_liquidations(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    if ctx.tape is None:
-        raise RuntimeError("binance liquidations need the collector tape")
-    for day in window.days:
-        yield ctx.tape(EXCHANGE, day)
-
-
 def _force_order(message: dict[str, Any]) -> dict[str, Any]:
     order = message["o"]
     price = order.get("ap")
@@ -154,7 +147,7 @@ SOURCE = Source(
             EXCHANGE,
             "liquidations",
             LIQUIDATION_EVENTS,
-            fetch_liquidations,
+            fetch_tapes(EXCHANGE),
             parse_liquidations,
             "Binance !forceOrder@arr stream tape (throttled: <= 1 event/symbol/second).",
             from_collector=True,

@@ -13,7 +13,7 @@ from ingestion.http import Page
 from ingestion.rows import floor_hour, ms_to_datetime, to_float, to_int
 from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
 from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
-from ingestion.sources.tape import ndjson_messages
+from ingestion.sources.tape import fetch_tapes, ndjson_messages
 
 EXCHANGE = "bybit"
 FUNDING_LIMIT = 200
@@ -112,13 +112,6 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
     return iter_records(page, _result_list(page), lambda r: _oi_row(sym, r))
 
 
-def fetch_liquidations(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    if ctx.tape is None:
-        raise RuntimeError("bybit liquidations need the collector tape")
-    for day in window.days:
-        yield ctx.tape(EXCHANGE, day)
-
-
 def _events(page: Page) -> Iterator[Any]:
     for message in ndjson_messages(page):
         if isinstance(message, dict) and "_reject" in message:
@@ -161,7 +154,7 @@ SOURCE = Source(
             EXCHANGE,
             "liquidations",
             LIQUIDATION_EVENTS,
-            fetch_liquidations,
+            fetch_tapes(EXCHANGE),
             parse_liquidations,
             "Bybit allLiquidation stream tape (every liquidation, 500 ms batches).",
             from_collector=True,

@@ -8,7 +8,7 @@ tape is downloaded from it. Either way the daily asset parses the same file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +18,7 @@ import requests
 
 from ingestion.http import Page, SourceError
 from ingestion.landing import write_atomic
+from ingestion.sources.base import FetchContext, Window
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,15 @@ def ndjson_messages(page: Page) -> Iterator[Any]:
             yield json.loads(line)
         except ValueError as exc:
             yield {"_reject": f"tape line {number} is not JSON ({exc})", "_raw": line[:200].decode("utf-8", "replace")}
+
+
+def fetch_tapes(exchange: str) -> Callable[[FetchContext, Window], Iterator[Page]]:
+    """The fetch of a stream-only venue: its collector's tape for every day of the window."""
+
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page]:
+        if ctx.tape is None:
+            raise RuntimeError(f"{exchange} liquidations need the collector tape")
+        for day in window.days:
+            yield ctx.tape(exchange, day)
+
+    return fetch

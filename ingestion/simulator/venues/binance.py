@@ -13,8 +13,19 @@ from ingestion.simulator.venues.base import SimContext, VenueApp, first_int
 from ingestion.simulator.wire import Params, Reply, Request, Response, fixed, json_response
 
 VENUE = EXCHANGE_INDEX["binance"]
-INTERVALS = {"5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240, "6h": 360, "8h": 480,
-             "12h": 720, "1d": 1440, "3d": 4320}  # 1m/3m/1w/1M are not simulated
+INTERVALS = {
+    "5m": 5,
+    "15m": 15,
+    "30m": 30,
+    "1h": 60,
+    "2h": 120,
+    "4h": 240,
+    "6h": 360,
+    "8h": 480,
+    "12h": 720,
+    "1d": 1440,
+    "3d": 4320,
+}  # 1m/3m/1w/1M are not simulated
 OI_PERIODS = {"5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240, "6h": 360, "12h": 720, "1d": 1440}
 
 
@@ -53,8 +64,12 @@ class Binance(VenueApp):
         return error(-1130, f"Data sent for parameter '{name}' is not valid.")
 
     def rate_limited(self) -> Response:
-        return error(-1003, "Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute. "
-                     "Please use the websocket for live updates to avoid polling the API.", 429)
+        return error(
+            -1003,
+            "Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute. "
+            "Please use the websocket for live updates to avoid polling the API.",
+            429,
+        )
 
     def server_error(self) -> Response:
         return error(-1000, "An unknown error occured while processing the request.", 500)
@@ -86,8 +101,9 @@ class Binance(VenueApp):
         limit = p.integer("limit", 100, lo=1, hi=1000) or 100
         rows = [row for a in (range(len(ASSETS)) if only is None else [only]) for row in self._settled(a)]
         rows.sort(key=lambda r: (r["fundingTime"], ASSETS.index(asset_from_symbol(r["symbol"]) or "")))
-        selected = [r for r in rows if (start is None or r["fundingTime"] >= start)
-                    and (end is None or r["fundingTime"] <= end)]
+        selected = [
+            r for r in rows if (start is None or r["fundingTime"] >= start) and (end is None or r["fundingTime"] <= end)
+        ]
         if start is None and end is None:
             return json_response(selected[-200:])  # documented: the latest 200, whatever the limit
         return json_response(selected[:limit] if start is not None else selected[-limit:])
@@ -99,8 +115,12 @@ class Binance(VenueApp):
         marks = self.mark_price(asset, hours[visible])
         symbol, decimals = binance_symbol(ASSETS[asset]), SPECS[ASSETS[asset]].price_decimals
         return [
-            {"symbol": symbol, "fundingTime": int(t), "fundingRate": fixed(r, 8),
-             "markPrice": fixed(round(m, decimals), 8)}
+            {
+                "symbol": symbol,
+                "fundingTime": int(t),
+                "fundingRate": fixed(r, 8),
+                "markPrice": fixed(round(m, decimals), 8),
+            }
             for t, r, m in zip(stamps[visible], rates[visible], marks, strict=True)
         ]
 
@@ -118,11 +138,18 @@ class Binance(VenueApp):
         coins, usd = self.ctx.market.open_interest(VENUE, asset, times)
         supply = supply_of(TRACKED_COIN[ASSETS[asset]], times)
         symbol = binance_symbol(ASSETS[asset])
-        return json_response([
-            {"symbol": symbol, "sumOpenInterest": fixed(round(c, 3), 8), "sumOpenInterestValue": fixed(u, 8),
-             "CMCCirculatingSupply": fixed(s, 3), "timestamp": int(t)}
-            for t, c, u, s in zip(times, coins, usd, supply, strict=True)
-        ])
+        return json_response(
+            [
+                {
+                    "symbol": symbol,
+                    "sumOpenInterest": fixed(round(c, 3), 8),
+                    "sumOpenInterestValue": fixed(u, 8),
+                    "CMCCirculatingSupply": fixed(s, 3),
+                    "timestamp": int(t),
+                }
+                for t, c, u, s in zip(times, coins, usd, supply, strict=True)
+            ]
+        )
 
     def klines(self, req: Request) -> Response:
         p = self.params(req)
@@ -139,21 +166,34 @@ class Binance(VenueApp):
         b = bars(self.ctx.market, VENUE, asset, opens, step, self.ctx.until_ms)
         spec = SPECS[ASSETS[asset]]
         px, qty = spec.price_decimals, spec.qty_decimals_binance
-        return json_response([
-            [int(b.open_ms[i]), fixed(b.open[i], px), fixed(b.high[i], px), fixed(b.low[i], px),
-             fixed(b.close[i], px), fixed(b.volume_coins[i], qty), int(b.open_ms[i]) + step - 1,
-             fixed(b.volume_usd[i], 4), int(b.trades[i]), fixed(b.taker_buy_coins[i], qty),
-             fixed(b.taker_buy_usd[i], 4), "0"]
-            for i in range(len(b))
-        ])
+        return json_response(
+            [
+                [
+                    int(b.open_ms[i]),
+                    fixed(b.open[i], px),
+                    fixed(b.high[i], px),
+                    fixed(b.low[i], px),
+                    fixed(b.close[i], px),
+                    fixed(b.volume_coins[i], qty),
+                    int(b.open_ms[i]) + step - 1,
+                    fixed(b.volume_usd[i], 4),
+                    int(b.trades[i]),
+                    fixed(b.taker_buy_coins[i], qty),
+                    fixed(b.taker_buy_usd[i], 4),
+                    "0",
+                ]
+                for i in range(len(b))
+            ]
+        )
 
     def open_interest(self, req: Request) -> Response:
         asset = self.asset(self.params(req))
         assert asset is not None
         now = np.array([self.ctx.until_ms])
         coins, _ = self.ctx.market.open_interest(VENUE, asset, now)
-        return json_response({"openInterest": fixed(coins[0], 3), "symbol": binance_symbol(ASSETS[asset]),
-                              "time": self.ctx.now_ms})
+        return json_response(
+            {"openInterest": fixed(coins[0], 3), "symbol": binance_symbol(ASSETS[asset]), "time": self.ctx.now_ms}
+        )
 
     def premium_index(self, req: Request) -> Response:
         only = self.asset(self.params(req), required=False)
@@ -169,8 +209,12 @@ class Binance(VenueApp):
         index = float(self.ctx.market.price_at(asset, np.array([now]))[0])
         decimals = SPECS[ASSETS[asset]].price_decimals
         return {
-            "symbol": binance_symbol(ASSETS[asset]), "markPrice": fixed(mark, 8), "indexPrice": fixed(index, 8),
+            "symbol": binance_symbol(ASSETS[asset]),
+            "markPrice": fixed(mark, 8),
+            "indexPrice": fixed(index, 8),
             "estimatedSettlePrice": fixed(round(index, decimals), 8),
             "lastFundingRate": fixed(self.ctx.market.funding8[hour, VENUE, asset], 8),
-            "interestRate": "0.00010000", "nextFundingTime": int(next_funding), "time": self.ctx.now_ms,
+            "interestRate": "0.00010000",
+            "nextFundingTime": int(next_funding),
+            "time": self.ctx.now_ms,
         }

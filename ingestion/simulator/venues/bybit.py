@@ -80,8 +80,10 @@ class Bybit(VenueApp):
         lo, hi = self.bounds(p, "startTime", "endTime")
         times, rates = self.ctx.market.settled(VENUE, asset, lo, hi)
         times, rates = newest_first(times, limit), newest_first(rates, limit)
-        rows = [{"symbol": symbol, "fundingRate": trimmed(r, 8), "fundingRateTimestamp": str(int(t))}
-                for t, r in zip(times, rates, strict=True)]
+        rows = [
+            {"symbol": symbol, "fundingRate": trimmed(r, 8), "fundingRateTimestamp": str(int(t))}
+            for t, r in zip(times, rates, strict=True)
+        ]
         return self.envelope({"category": category, "list": rows})
 
     def open_interest(self, req: Request) -> Response:
@@ -98,8 +100,10 @@ class Bybit(VenueApp):
         page, more = times[:limit], times.size > limit
         coins, _ = self.ctx.market.open_interest(VENUE, asset, page)
         single = np.round(coins, 3)
-        rows = [{"openInterest": fixed(2 * s, 8), "singleOpenInterest": fixed(s, 3), "timestamp": str(int(t))}
-                for t, s in zip(page, single, strict=True)]
+        rows = [
+            {"openInterest": fixed(2 * s, 8), "singleOpenInterest": fixed(s, 3), "timestamp": str(int(t))}
+            for t, s in zip(page, single, strict=True)
+        ]
         next_cursor = self.make_cursor(int(page[-1])) if more else ""
         return self.envelope({"symbol": symbol, "category": category, "list": rows, "nextPageCursor": next_cursor})
 
@@ -133,9 +137,18 @@ class Bybit(VenueApp):
             b = bars(self.ctx.market, VENUE, asset, opens[::-1], step, self.ctx.until_ms)
             spec = SPECS[ASSETS[asset]]
             px, qty = spec.price_decimals, spec.qty_decimals_bybit
-            rows = [[str(int(b.open_ms[i])), trimmed(b.open[i], px), trimmed(b.high[i], px), trimmed(b.low[i], px),
-                     trimmed(b.close[i], px), trimmed(b.volume_coins[i], qty), trimmed(b.volume_usd[i], 4)]
-                    for i in reversed(range(len(b)))]
+            rows = [
+                [
+                    str(int(b.open_ms[i])),
+                    trimmed(b.open[i], px),
+                    trimmed(b.high[i], px),
+                    trimmed(b.low[i], px),
+                    trimmed(b.close[i], px),
+                    trimmed(b.volume_coins[i], qty),
+                    trimmed(b.volume_usd[i], 4),
+                ]
+                for i in reversed(range(len(b)))
+            ]
         return self.envelope({"symbol": symbol, "category": category, "list": rows})
 
     def instruments(self, req: Request) -> Response:
@@ -149,8 +162,13 @@ class Bybit(VenueApp):
     def _instrument(asset: str) -> dict[str, object]:
         spec = SPECS[asset]
         return {
-            "symbol": binance_symbol(asset), "contractType": "LinearPerpetual", "status": "Trading",
-            "baseCoin": asset, "quoteCoin": "USDT", "settleCoin": "USDT", "fundingInterval": FUNDING_HOURS * 60,
+            "symbol": binance_symbol(asset),
+            "contractType": "LinearPerpetual",
+            "status": "Trading",
+            "baseCoin": asset,
+            "quoteCoin": "USDT",
+            "settleCoin": "USDT",
+            "fundingInterval": FUNDING_HOURS * 60,
             "priceFilter": {"tickSize": trimmed(spec.tick, 8)},
             "lotSizeFilter": {"qtyStep": trimmed(spec.bybit_step, 8), "minOrderQty": trimmed(spec.bybit_step, 8)},
         }

@@ -24,8 +24,17 @@ from ingestion.simulator.timegrid import MINUTE_MS, ORIGIN_MS, STEP_MS, ms_to_da
 from ingestion.simulator.venues.base import FAULT_ASSET, SimContext, VenueApp, first_int
 from ingestion.simulator.wire import Params, Reply, Request, Response, json_response
 
-INTERVALS = {"5min": 5, "15min": 15, "30min": 30, "1hour": 60, "2hour": 120, "4hour": 240, "6hour": 360,
-             "12hour": 720, "daily": 1440}  # 1min is not simulated
+INTERVALS = {
+    "5min": 5,
+    "15min": 15,
+    "30min": 30,
+    "1hour": 60,
+    "2hour": 120,
+    "4hour": 240,
+    "6hour": 360,
+    "12hour": 720,
+    "daily": 1440,
+}  # 1min is not simulated
 MAX_SYMBOLS = 20
 MARKETS: dict[str, tuple[str, str]] = {
     coinalyze_symbol(code, asset): (venue, asset) for code, venue in COINALYZE_VENUES.items() for asset in ASSETS
@@ -68,10 +77,20 @@ class Coinalyze(VenueApp):
     @staticmethod
     def future_markets() -> list[dict[str, Any]]:
         return [
-            {"symbol": symbol, "exchange": code, "symbol_on_exchange": coinalyze_symbol_on_exchange(code, asset),
-             "base_asset": asset, "quote_asset": "USD" if code == "H" else "USDT", "is_perpetual": True,
-             "margined": "STABLE", "expire_at": None, "oi_lq_vol_denominated_in": "BASE_ASSET",
-             "has_long_short_ratio_data": code != "H", "has_ohlcv_data": True, "has_buy_sell_data": code != "H"}
+            {
+                "symbol": symbol,
+                "exchange": code,
+                "symbol_on_exchange": coinalyze_symbol_on_exchange(code, asset),
+                "base_asset": asset,
+                "quote_asset": "USD" if code == "H" else "USDT",
+                "is_perpetual": True,
+                "margined": "STABLE",
+                "expire_at": None,
+                "oi_lq_vol_denominated_in": "BASE_ASSET",
+                "has_long_short_ratio_data": code != "H",
+                "has_ohlcv_data": True,
+                "has_buy_sell_data": code != "H",
+            }
             for symbol, (_venue, asset) in MARKETS.items()
             for code in [symbol.rsplit(".", 1)[1]]
         ]
@@ -103,8 +122,11 @@ class Coinalyze(VenueApp):
         events = self.ctx.events.span(EXCHANGE_INDEX[venue], ASSET_INDEX[asset], int(starts[0]), end)
         sums = bucket_sums(events, int(starts[0]), bucket, starts.size, usd)
         digits = 2 if usd else 6
-        history = [{"t": int(t) // 1000, "l": round(float(lo), digits), "s": round(float(sh), digits)}
-                   for t, (lo, sh) in zip(starts, sums, strict=True) if lo or sh]
+        history = [
+            {"t": int(t) // 1000, "l": round(float(lo), digits), "s": round(float(sh), digits)}
+            for t, (lo, sh) in zip(starts, sums, strict=True)
+            if lo or sh
+        ]
         return self.with_fault(history, asset, int(starts[0]))
 
     def with_fault(self, history: list[dict[str, Any]], asset: str, start_ms: int) -> list[dict[str, Any]]:
@@ -138,7 +160,13 @@ class Coinalyze(VenueApp):
         highs = np.maximum(np.maximum.reduceat(values[:-1], marks), closes)
         lows = np.minimum(np.minimum.reduceat(values[:-1], marks), closes)
         digits = 2 if usd else 4
-        return [{"t": int(t) // 1000, "o": round(float(o), digits), "h": round(float(h), digits),
-                 "l": round(float(lo), digits), "c": round(float(c), digits)}
-                for t, o, h, lo, c in zip(starts, values[marks], highs, lows, closes, strict=True)]
-
+        return [
+            {
+                "t": int(t) // 1000,
+                "o": round(float(o), digits),
+                "h": round(float(h), digits),
+                "l": round(float(lo), digits),
+                "c": round(float(c), digits),
+            }
+            for t, o, h, lo, c in zip(starts, values[marks], highs, lows, closes, strict=True)
+        ]

@@ -15,12 +15,21 @@ from ingestion.simulator.venues.base import SimContext, VenueApp
 from ingestion.simulator.wire import Params, Reply, Request, Response, iso_utc, json_response, significant
 
 CHART = re.compile(r"^/coins/([^/]+)/market_chart(/range)?$")
-RATE_LIMIT_MESSAGE = ("You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing "
-                      "to subscribe to our API plans for higher rate limits.")
+RATE_LIMIT_MESSAGE = (
+    "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing "
+    "to subscribe to our API plans for higher rate limits."
+)
 HOURLY_SPAN_MS = 90 * DAY_MS  # longer windows come back as daily points stamped 00:00 UTC
 UNIVERSE_SHARE = 0.93  # of the total market our ~70 coins stand for
-CHANGE_WINDOWS = {"1h": HOUR_MS, "24h": DAY_MS, "7d": 7 * DAY_MS, "14d": 14 * DAY_MS, "30d": 30 * DAY_MS,
-                  "200d": 200 * DAY_MS, "1y": 365 * DAY_MS}
+CHANGE_WINDOWS = {
+    "1h": HOUR_MS,
+    "24h": DAY_MS,
+    "7d": 7 * DAY_MS,
+    "14d": 14 * DAY_MS,
+    "30d": 30 * DAY_MS,
+    "200d": 200 * DAY_MS,
+    "1y": 365 * DAY_MS,
+}
 ORDERS = ("market_cap_desc", "market_cap_asc", "volume_desc", "volume_asc", "id_asc", "id_desc")
 
 
@@ -125,8 +134,13 @@ class CoinGecko(VenueApp):
         price = np.array([u.price_at(i, times) for i in range(len(COINS))])
         supply = np.array([supply_of(c, times) for c in COINS])
         volume = np.array([u.volume_at(i, times[:1])[0] for i in range(len(COINS))])
-        return {"price": price[:, 0], "price_24h": price[:, 1], "cap": price[:, 0] * supply[:, 0],
-                "cap_24h": price[:, 1] * supply[:, 1], "volume": volume}
+        return {
+            "price": price[:, 0],
+            "price_24h": price[:, 1],
+            "cap": price[:, 0] * supply[:, 0],
+            "cap_24h": price[:, 1] * supply[:, 1],
+            "volume": volume,
+        }
 
     def markets(self, req: Request) -> Response:
         p = self.params(req)
@@ -141,8 +155,10 @@ class CoinGecko(VenueApp):
         ranks[np.argsort(-snap["cap"], kind="stable")] = np.arange(1, len(COINS) + 1)
         chosen = [i for i in range(len(COINS)) if not ids or COINS[i].id in ids]
         chosen.sort(key=self.sort_key(order, snap), reverse=order.endswith("_desc"))
-        rows = [self.market_row(i, snap, int(ranks[i]), changes, p.flag("sparkline"))
-                for i in chosen[(page - 1) * per_page : page * per_page]]
+        rows = [
+            self.market_row(i, snap, int(ranks[i]), changes, p.flag("sparkline"))
+            for i in chosen[(page - 1) * per_page : page * per_page]
+        ]
         return json_response(rows)
 
     @staticmethod
@@ -152,8 +168,9 @@ class CoinGecko(VenueApp):
         column = snap["volume"] if order.startswith("volume") else snap["cap"]
         return lambda i: float(column[i])
 
-    def market_row(self, i: int, snap: dict[str, np.ndarray], rank: int, changes: list[str],
-                   sparkline: bool) -> dict[str, Any]:
+    def market_row(
+        self, i: int, snap: dict[str, np.ndarray], rank: int, changes: list[str], sparkline: bool
+    ) -> dict[str, Any]:
         coin, now, u = COINS[i], self.ctx.until_ms, self.universe
         price, price_24h = float(snap["price"][i]), float(snap["price_24h"][i])
         cap, cap_24h = float(snap["cap"][i]), float(snap["cap_24h"][i])
@@ -161,22 +178,32 @@ class CoinGecko(VenueApp):
         supply = float(supply_of(coin, np.array([now]))[0])
         ath, ath_date, atl, atl_date = self.extremes(coin, i, price)
         row: dict[str, Any] = {
-            "id": coin.id, "symbol": coin.symbol, "name": coin.name,
+            "id": coin.id,
+            "symbol": coin.symbol,
+            "name": coin.name,
             "image": f"https://coin-images.coingecko.com/coins/images/{coin.image}/large/{coin.symbol}.png",
-            "current_price": significant(price, 8), "market_cap": round(cap), "market_cap_rank": rank,
+            "current_price": significant(price, 8),
+            "market_cap": round(cap),
+            "market_cap_rank": rank,
             "fully_diluted_valuation": round(price * (coin.max_supply or supply)),
             "total_volume": round(float(snap["volume"][i])),
-            "high_24h": significant(float(day.max()), 8), "low_24h": significant(float(day.min()), 8),
+            "high_24h": significant(float(day.max()), 8),
+            "low_24h": significant(float(day.min()), 8),
             "price_change_24h": significant(price - price_24h, 8),
             "price_change_percentage_24h": round(100 * (price / price_24h - 1), 5),
             "market_cap_change_24h": round(cap - cap_24h, 1),
             "market_cap_change_percentage_24h": round(100 * (cap / cap_24h - 1), 5),
-            "circulating_supply": round(supply, 1), "total_supply": round(supply, 1), "max_supply": coin.max_supply,
-            "ath": significant(ath, 8), "ath_change_percentage": round(100 * (price / ath - 1), 5),
+            "circulating_supply": round(supply, 1),
+            "total_supply": round(supply, 1),
+            "max_supply": coin.max_supply,
+            "ath": significant(ath, 8),
+            "ath_change_percentage": round(100 * (price / ath - 1), 5),
             "ath_date": ath_date,
-            "atl": significant(atl, 8), "atl_change_percentage": round(100 * (price / atl - 1), 5),
+            "atl": significant(atl, 8),
+            "atl_change_percentage": round(100 * (price / atl - 1), 5),
             "atl_date": atl_date,
-            "roi": None, "last_updated": iso_utc(now - 37_000),
+            "roi": None,
+            "last_updated": iso_utc(now - 37_000),
         }
         if sparkline:
             week = u.price_at(i, np.arange(now - 7 * DAY_MS, now, HOUR_MS))
@@ -205,12 +232,27 @@ class CoinGecko(VenueApp):
         volume = snap["volume"].sum() / UNIVERSE_SHARE
         btc, eth = snap["price"][COIN_INDEX["bitcoin"]], snap["price"][COIN_INDEX["ethereum"]]
         top = np.argsort(-snap["cap"], kind="stable")[:10]
-        return json_response({"data": {
-            "active_cryptocurrencies": 17423, "upcoming_icos": 0, "ongoing_icos": 49, "ended_icos": 3376,
-            "markets": 1297,
-            "total_market_cap": {"btc": round(total / btc, 4), "eth": round(total / eth, 4), "usd": round(total, 1)},
-            "total_volume": {"btc": round(volume / btc, 4), "eth": round(volume / eth, 4), "usd": round(volume, 1)},
-            "market_cap_percentage": {COINS[i].symbol: round(100 * snap["cap"][i] / total, 6) for i in top},
-            "market_cap_change_percentage_24h_usd": round(100 * (total / total_24h - 1), 6),
-            "updated_at": self.ctx.until_ms // 1000,
-        }})
+        return json_response(
+            {
+                "data": {
+                    "active_cryptocurrencies": 17423,
+                    "upcoming_icos": 0,
+                    "ongoing_icos": 49,
+                    "ended_icos": 3376,
+                    "markets": 1297,
+                    "total_market_cap": {
+                        "btc": round(total / btc, 4),
+                        "eth": round(total / eth, 4),
+                        "usd": round(total, 1),
+                    },
+                    "total_volume": {
+                        "btc": round(volume / btc, 4),
+                        "eth": round(volume / eth, 4),
+                        "usd": round(volume, 1),
+                    },
+                    "market_cap_percentage": {COINS[i].symbol: round(100 * snap["cap"][i] / total, 6) for i in top},
+                    "market_cap_change_percentage_24h_usd": round(100 * (total / total_24h - 1), 6),
+                    "updated_at": self.ctx.until_ms // 1000,
+                }
+            }
+        )

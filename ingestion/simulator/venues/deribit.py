@@ -27,8 +27,10 @@ class Deribit(VenueApp):
 
     def envelope(self, key: str, value: Any, status: int = 200) -> Response:
         us_in = self.ctx.now_ms * 1000
-        return json_response({"jsonrpc": "2.0", key: value, "usIn": us_in, "usOut": us_in + 1333, "usDiff": 1333,
-                              "testnet": False}, status)
+        return json_response(
+            {"jsonrpc": "2.0", key: value, "usIn": us_in, "usOut": us_in + 1333, "usDiff": 1333, "testnet": False},
+            status,
+        )
 
     def error(self, code: int, message: str, data: dict[str, str] | None = None, status: int = 400) -> Response:
         return self.envelope("error", {"message": message, **({"data": data} if data else {}), "code": code}, status)
@@ -79,6 +81,7 @@ class Deribit(VenueApp):
             marks = np.arange(opens.size) * per
             high = np.maximum(high, np.maximum.reduceat(inner[:-1], marks))
             low = np.minimum(low, np.minimum.reduceat(inner[:-1], marks))
-        return [[int(t), round(float(o), 2), round(float(h), 2), round(float(lo), 2), round(float(c), 2)]
-                for t, o, h, lo, c in zip(opens, first, high, low, last, strict=True)]
-
+        return [
+            [int(t), round(float(o), 2), round(float(h), 2), round(float(lo), 2), round(float(c), 2)]
+            for t, o, h, lo, c in zip(opens, first, high, low, last, strict=True)
+        ]

@@ -70,9 +70,16 @@ class Gate(VenueApp):
     def contract(self, asset: str) -> dict[str, Any]:
         spec = SPECS[asset]
         mark = self.ctx.market.price_at(ASSET_INDEX[asset], np.array([self.ctx.until_ms]))[0]
-        return {"name": gate_contract(asset), "type": "direct", "quanto_multiplier": trimmed(spec.gate_quanto, 10),
-                "mark_price": trimmed(mark, spec.price_decimals), "order_price_round": trimmed(spec.tick, 10),
-                "funding_interval": FUNDING_HOURS * 3600, "settle_currency": "usdt", "in_delisting": False}
+        return {
+            "name": gate_contract(asset),
+            "type": "direct",
+            "quanto_multiplier": trimmed(spec.gate_quanto, 10),
+            "mark_price": trimmed(mark, spec.price_decimals),
+            "order_price_round": trimmed(spec.tick, 10),
+            "funding_interval": FUNDING_HOURS * 3600,
+            "settle_currency": "usdt",
+            "in_delisting": False,
+        }
 
     # --- contract statistics ------------------------------------------------------------
     def contract_stats(self, req: Request) -> Response:
@@ -103,15 +110,25 @@ class Gate(VenueApp):
         crowd = np.clip(1.6 + 8000 * market.funding8[hours, VENUE, asset], 0.4, 4.5)
         flow = np.tanh(market.norm_move[np.clip((starts - ORIGIN_MS) // STEP_MS, 0, None), asset])
         return [
-            {"time": int(t) // 1000, "lsr_taker": round(1 + 0.3 * float(f), 4), "lsr_account": round(float(a), 4),
-             "long_liq_size": round(lc / quanto), "long_liq_amount": round(float(lc), 6),
-             "long_liq_usd": round(float(lu), 4),
-             "short_liq_size": round(sc / quanto), "short_liq_amount": round(float(sc), 6),
-             "short_liq_usd": round(float(su), 4), "open_interest": round(float(oc) / quanto),
-             "open_interest_usd": round(float(ou), 4), "top_lsr_account": round(0.85 * float(a), 4),
-             "top_lsr_size": round(1 + 0.4 * float(f), 4), "mark_price": round(float(m), SPECS[coin].price_decimals)}
+            {
+                "time": int(t) // 1000,
+                "lsr_taker": round(1 + 0.3 * float(f), 4),
+                "lsr_account": round(float(a), 4),
+                "long_liq_size": round(lc / quanto),
+                "long_liq_amount": round(float(lc), 6),
+                "long_liq_usd": round(float(lu), 4),
+                "short_liq_size": round(sc / quanto),
+                "short_liq_amount": round(float(sc), 6),
+                "short_liq_usd": round(float(su), 4),
+                "open_interest": round(float(oc) / quanto),
+                "open_interest_usd": round(float(ou), 4),
+                "top_lsr_account": round(0.85 * float(a), 4),
+                "top_lsr_size": round(1 + 0.4 * float(f), 4),
+                "mark_price": round(float(m), SPECS[coin].price_decimals),
+            }
             for t, f, a, (lc, sc), (lu, su), oc, ou, m in zip(
-                starts, flow, crowd, coins, usd, oi_coins, oi_usd, mark, strict=True)
+                starts, flow, crowd, coins, usd, oi_coins, oi_usd, mark, strict=True
+            )
         ]
 
     def with_fault(self, rows: list[dict[str, Any]], asset: int, start_ms: int) -> list[dict[str, Any]]:
@@ -163,10 +180,17 @@ class Gate(VenueApp):
         b = bars(self.ctx.market, VENUE, asset, opens, step, until)
         spec = SPECS[ASSETS[asset]]
         px = spec.price_decimals
-        return json_response([
-            {"t": int(b.open_ms[i]) // 1000, "v": round(float(b.volume_coins[i]) / spec.gate_quanto),
-             "c": trimmed(b.close[i], px), "h": trimmed(b.high[i], px), "l": trimmed(b.low[i], px),
-             "o": trimmed(b.open[i], px), "sum": trimmed(b.volume_usd[i], 4)}
-            for i in range(len(b))
-        ])
-
+        return json_response(
+            [
+                {
+                    "t": int(b.open_ms[i]) // 1000,
+                    "v": round(float(b.volume_coins[i]) / spec.gate_quanto),
+                    "c": trimmed(b.close[i], px),
+                    "h": trimmed(b.high[i], px),
+                    "l": trimmed(b.low[i], px),
+                    "o": trimmed(b.open[i], px),
+                    "sum": trimmed(b.volume_usd[i], 4),
+                }
+                for i in range(len(b))
+            ]
+        )

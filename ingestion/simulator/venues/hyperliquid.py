@@ -16,8 +16,22 @@ from ingestion.simulator.wire import Reply, Request, Response, fixed, json_respo
 VENUE = EXCHANGE_INDEX["hyperliquid"]
 MAX_FUNDING_ROWS = 500
 MAX_CANDLES = 5000
-INTERVALS = {"1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240, "8h": 480,
-             "12h": 720, "1d": 1440, "3d": 4320, "1w": 10080, "1M": 43200}
+INTERVALS = {
+    "1m": 1,
+    "3m": 3,
+    "5m": 5,
+    "15m": 15,
+    "30m": 30,
+    "1h": 60,
+    "2h": 120,
+    "4h": 240,
+    "8h": 480,
+    "12h": 720,
+    "1d": 1440,
+    "3d": 4320,
+    "1w": 10080,
+    "1M": 43200,
+}
 UNSIMULATED = {"1m", "3m", "1w", "1M"}  # valid requests answered with no candles
 DESERIALIZE = "Failed to deserialize the JSON body into the target type"
 INTEREST_8H = 0.0001
@@ -99,10 +113,12 @@ class Hyperliquid(VenueApp):
         keep = (stamps >= start) & (stamps <= end)
         hours, stamps = hours[keep][:MAX_FUNDING_ROWS], stamps[keep][:MAX_FUNDING_ROWS]
         eight_hour = self.ctx.market.funding8[hours - 1, VENUE, asset]  # the hour that just settled
-        return json_response([
-            {"coin": coin, "fundingRate": trimmed(r / 8, 10), "premium": fixed(r - INTEREST_8H, 10), "time": int(t)}
-            for r, t in zip(eight_hour, stamps, strict=True)
-        ])
+        return json_response(
+            [
+                {"coin": coin, "fundingRate": trimmed(r / 8, 10), "premium": fixed(r - INTEREST_8H, 10), "time": int(t)}
+                for r, t in zip(eight_hour, stamps, strict=True)
+            ]
+        )
 
     def candle_snapshot(self, body: dict[str, Any]) -> Response:
         req = self.field(body, "req", dict)
@@ -122,12 +138,23 @@ class Hyperliquid(VenueApp):
         asset = ASSET_INDEX[coin]
         b = bars(self.ctx.market, VENUE, asset, opens, step, until)
         size_decimals = SPECS[coin].hl_sz_decimals
-        return json_response([
-            {"t": int(b.open_ms[i]), "T": int(b.open_ms[i]) + step - 1, "s": coin, "i": interval,
-             "o": price_text(b.open[i]), "c": price_text(b.close[i]), "h": price_text(b.high[i]),
-             "l": price_text(b.low[i]), "v": trimmed(b.volume_coins[i], size_decimals), "n": int(b.trades[i])}
-            for i in range(len(b))
-        ])
+        return json_response(
+            [
+                {
+                    "t": int(b.open_ms[i]),
+                    "T": int(b.open_ms[i]) + step - 1,
+                    "s": coin,
+                    "i": interval,
+                    "o": price_text(b.open[i]),
+                    "c": price_text(b.close[i]),
+                    "h": price_text(b.high[i]),
+                    "l": price_text(b.low[i]),
+                    "v": trimmed(b.volume_coins[i], size_decimals),
+                    "n": int(b.trades[i]),
+                }
+                for i in range(len(b))
+            ]
+        )
 
     @staticmethod
     def meta() -> Response:
@@ -135,11 +162,19 @@ class Hyperliquid(VenueApp):
 
     @staticmethod
     def _meta() -> dict[str, Any]:
-        universe = [{"name": a, "szDecimals": SPECS[a].hl_sz_decimals, "maxLeverage": SPECS[a].hl_max_leverage,
-                     "marginTableId": SPECS[a].hl_max_leverage} for a in ASSETS]
+        universe = [
+            {
+                "name": a,
+                "szDecimals": SPECS[a].hl_sz_decimals,
+                "maxLeverage": SPECS[a].hl_max_leverage,
+                "marginTableId": SPECS[a].hl_max_leverage,
+            }
+            for a in ASSETS
+        ]
         tables = sorted({SPECS[a].hl_max_leverage for a in ASSETS})
-        margin_tables = [[t, {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": t}]}]
-                         for t in tables]
+        margin_tables = [
+            [t, {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": t}]}] for t in tables
+        ]
         return {"universe": universe, "marginTables": margin_tables}
 
     def meta_and_asset_ctxs(self, body: dict[str, Any]) -> Response:
@@ -160,8 +195,12 @@ class Hyperliquid(VenueApp):
         return {
             "funding": trimmed(rate / 8, 10),
             "openInterest": trimmed(float(coins[0]), SPECS[ASSETS[asset]].hl_sz_decimals),
-            "prevDayPx": price_text(price[1]), "dayNtlVlm": fixed(day.volume_usd.sum() if day else 0.0, 1),
-            "premium": fixed(rate - INTEREST_8H, 10), "oraclePx": price_text(oracle), "markPx": price_text(mark),
-            "midPx": price_text(mark + spread / 2), "impactPxs": [price_text(mark - spread), price_text(mark + spread)],
+            "prevDayPx": price_text(price[1]),
+            "dayNtlVlm": fixed(day.volume_usd.sum() if day else 0.0, 1),
+            "premium": fixed(rate - INTEREST_8H, 10),
+            "oraclePx": price_text(oracle),
+            "markPx": price_text(mark),
+            "midPx": price_text(mark + spread / 2),
+            "impactPxs": [price_text(mark - spread), price_text(mark + spread)],
             "dayBaseVlm": fixed(day.volume_coins.sum() if day else 0.0, 1),
         }

@@ -14,15 +14,36 @@ from ingestion.simulator.wire import Params, Reply, Request, Response, fixed, js
 VENUE = EXCHANGE_INDEX["okx"]
 HK = 8 * HOUR_MS  # OKX's plain 6H/12H/1D bars are aligned to Hong Kong time (UTC+8)
 BARS = {
-    "5m": (5, 0), "15m": (15, 0), "30m": (30, 0), "1H": (60, 0), "2H": (120, 0), "4H": (240, 0),
-    "6H": (360, HK), "12H": (720, HK), "1D": (1440, HK), "2D": (2880, HK), "3D": (4320, HK),
-    "6Hutc": (360, 0), "12Hutc": (720, 0), "1Dutc": (1440, 0), "2Dutc": (2880, 0), "3Dutc": (4320, 0),
+    "5m": (5, 0),
+    "15m": (15, 0),
+    "30m": (30, 0),
+    "1H": (60, 0),
+    "2H": (120, 0),
+    "4H": (240, 0),
+    "6H": (360, HK),
+    "12H": (720, HK),
+    "1D": (1440, HK),
+    "2D": (2880, HK),
+    "3D": (4320, HK),
+    "6Hutc": (360, 0),
+    "12Hutc": (720, 0),
+    "1Dutc": (1440, 0),
+    "2Dutc": (2880, 0),
+    "3Dutc": (4320, 0),
 }  # 1m/3m/1W/1M are not simulated
-OI_PERIODS = {**{k: v for k, v in BARS.items() if k not in ("2D", "3D", "2Dutc", "3Dutc")},
-              "5D": (7200, HK), "5Dutc": (7200, 0)}
+OI_PERIODS = {
+    **{k: v for k, v in BARS.items() if k not in ("2D", "3D", "2Dutc", "3Dutc")},
+    "5D": (7200, HK),
+    "5Dutc": (7200, 0),
+}
 LEVERAGE = {"BTC": "100", "ETH": "100", "SOL": "50", "XRP": "75", "DOGE": "75"}
-LIST_TIME = {"BTC": "1573557408000", "ETH": "1573557408000", "SOL": "1611916828000", "XRP": "1573557408000",
-             "DOGE": "1617095024000"}
+LIST_TIME = {
+    "BTC": "1573557408000",
+    "ETH": "1573557408000",
+    "SOL": "1611916828000",
+    "XRP": "1573557408000",
+    "DOGE": "1617095024000",
+}
 
 
 def contracts_text(value: float) -> str:
@@ -53,8 +74,11 @@ class Okx(VenueApp):
         return Reply(json_response({"code": code, "msg": msg, "data": []}, status))
 
     def invalid(self, name: str, missing: bool) -> Response:
-        reply = self.fail("50014", f"Parameter {name} can not be empty.") if missing else \
-            self.fail("51000", f"Parameter {name} error")
+        reply = (
+            self.fail("50014", f"Parameter {name} can not be empty.")
+            if missing
+            else self.fail("51000", f"Parameter {name} error")
+        )
         return reply.response
 
     def rate_limited(self) -> Response:
@@ -104,8 +128,18 @@ class Okx(VenueApp):
         if not details:
             return self.ok([])
         inst = okx_inst(asset)
-        return self.ok([{"instFamily": family, "instId": inst, "instType": "SWAP", "uly": family,
-                         "totalLoss": "", "details": details}])
+        return self.ok(
+            [
+                {
+                    "instFamily": family,
+                    "instId": inst,
+                    "instType": "SWAP",
+                    "uly": family,
+                    "totalLoss": "",
+                    "details": details,
+                }
+            ]
+        )
 
     def newest_liquidations(self, asset: str, lo: int, hi: int, limit: int) -> list[dict[str, str]]:
         details: list[dict[str, str]] = []
@@ -122,8 +156,12 @@ class Okx(VenueApp):
         long = events.side[i] == 0
         pos_side = ("long" if long else "short") if events.hedge[i] else "net"
         return {
-            "bkLoss": "0", "bkPx": trimmed(events.price[i], SPECS[events.asset].price_decimals), "ccy": "",
-            "posSide": pos_side, "side": "sell" if long else "buy", "sz": contracts_text(events.size[i]),
+            "bkLoss": "0",
+            "bkPx": trimmed(events.price[i], SPECS[events.asset].price_decimals),
+            "ccy": "",
+            "posSide": pos_side,
+            "side": "sell" if long else "buy",
+            "sz": contracts_text(events.size[i]),
             "ts": str(int(events.time_ms[i])),
         }
 
@@ -134,17 +172,31 @@ class Okx(VenueApp):
         family, only = p.text("instFamily") or p.text("uly"), p.text("instId")
         if inst_type != "SWAP":
             return self.ok([])
-        return self.ok([self._instrument(a) for a in ASSETS
-                        if family in (None, f"{a}-USDT") and only in (None, okx_inst(a))])
+        return self.ok(
+            [self._instrument(a) for a in ASSETS if family in (None, f"{a}-USDT") and only in (None, okx_inst(a))]
+        )
 
     @staticmethod
     def _instrument(asset: str) -> dict[str, str]:
         spec = SPECS[asset]
         return {
-            "instType": "SWAP", "instId": okx_inst(asset), "uly": f"{asset}-USDT", "instFamily": f"{asset}-USDT",
-            "baseCcy": "", "quoteCcy": "", "settleCcy": "USDT", "ctVal": trimmed(spec.okx_ct_val, 8), "ctMult": "1",
-            "ctValCcy": asset, "ctType": "linear", "lotSz": trimmed(OKX_LOT, 8), "minSz": trimmed(OKX_LOT, 8),
-            "tickSz": trimmed(spec.tick, 8), "lever": LEVERAGE[asset], "listTime": LIST_TIME[asset], "expTime": "",
+            "instType": "SWAP",
+            "instId": okx_inst(asset),
+            "uly": f"{asset}-USDT",
+            "instFamily": f"{asset}-USDT",
+            "baseCcy": "",
+            "quoteCcy": "",
+            "settleCcy": "USDT",
+            "ctVal": trimmed(spec.okx_ct_val, 8),
+            "ctMult": "1",
+            "ctValCcy": asset,
+            "ctType": "linear",
+            "lotSz": trimmed(OKX_LOT, 8),
+            "minSz": trimmed(OKX_LOT, 8),
+            "tickSz": trimmed(spec.tick, 8),
+            "lever": LEVERAGE[asset],
+            "listTime": LIST_TIME[asset],
+            "expTime": "",
             "state": "live",
         }
 
@@ -156,11 +208,20 @@ class Okx(VenueApp):
         times, rates = self.ctx.market.settled(VENUE, asset, lo, hi)
         times, rates = newest_first(times, limit), newest_first(rates, limit)
         inst = okx_inst(ASSETS[asset])
-        return self.ok([
-            {"instType": "SWAP", "instId": inst, "formulaType": "noRate", "fundingRate": fixed(r, 16),
-             "realizedRate": fixed(r, 16), "fundingTime": str(int(t)), "method": "current_period"}
-            for t, r in zip(times, rates, strict=True)
-        ])
+        return self.ok(
+            [
+                {
+                    "instType": "SWAP",
+                    "instId": inst,
+                    "formulaType": "noRate",
+                    "fundingRate": fixed(r, 16),
+                    "realizedRate": fixed(r, 16),
+                    "fundingTime": str(int(t)),
+                    "method": "current_period",
+                }
+                for t, r in zip(times, rates, strict=True)
+            ]
+        )
 
     def open_interest_history(self, req: Request) -> Response:
         p = self.params(req)
@@ -173,8 +234,12 @@ class Okx(VenueApp):
         ct_val = SPECS[ASSETS[asset]].okx_ct_val
         contracts = np.round(coins / ct_val, 2)
         ccy_decimals = 2 + decimals_of(ct_val)
-        return self.ok([[str(int(t)), fixed(c, 2), trimmed(c * ct_val, ccy_decimals), fixed(u, 2)]
-                        for t, c, u in zip(times, contracts, usd, strict=True)])
+        return self.ok(
+            [
+                [str(int(t)), fixed(c, 2), trimmed(c * ct_val, ccy_decimals), fixed(u, 2)]
+                for t, c, u in zip(times, contracts, usd, strict=True)
+            ]
+        )
 
     def candles(self, req: Request, max_limit: int) -> Response:
         p = self.params(req)
@@ -193,9 +258,19 @@ class Okx(VenueApp):
         spec = SPECS[ASSETS[asset]]
         px = spec.price_decimals
         contracts = b.volume_coins / spec.okx_ct_val
-        return self.ok([
-            [str(int(b.open_ms[i])), trimmed(b.open[i], px), trimmed(b.high[i], px), trimmed(b.low[i], px),
-             trimmed(b.close[i], px), contracts_text(contracts[i]), trimmed(b.volume_coins[i], 6),
-             trimmed(b.volume_usd[i], 2), "1" if b.complete[i] else "0"]
-            for i in reversed(range(len(b)))
-        ])
+        return self.ok(
+            [
+                [
+                    str(int(b.open_ms[i])),
+                    trimmed(b.open[i], px),
+                    trimmed(b.high[i], px),
+                    trimmed(b.low[i], px),
+                    trimmed(b.close[i], px),
+                    contracts_text(contracts[i]),
+                    trimmed(b.volume_coins[i], 6),
+                    trimmed(b.volume_usd[i], 2),
+                    "1" if b.complete[i] else "0",
+                ]
+                for i in reversed(range(len(b)))
+            ]
+        )

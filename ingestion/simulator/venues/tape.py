@@ -59,9 +59,19 @@ def binance_lines(app: VenueApp, day: date) -> list[str]:
             fill = float(events.price[i])
             order_px = round(fill * (1 - BANKRUPTCY_GAP if long else 1 + BANKRUPTCY_GAP) / spec.tick) * spec.tick
             qty = fixed(events.size[i], spec.qty_decimals_binance)
-            order = {"s": symbol, "S": "SELL" if long else "BUY", "o": "LIMIT", "f": "IOC", "q": qty,
-                     "p": fixed(order_px, spec.price_decimals), "ap": fixed(fill, spec.price_decimals), "X": "FILLED",
-                     "l": qty, "z": qty, "T": traded}
+            order = {
+                "s": symbol,
+                "S": "SELL" if long else "BUY",
+                "o": "LIMIT",
+                "f": "IOC",
+                "q": qty,
+                "p": fixed(order_px, spec.price_decimals),
+                "ap": fixed(fill, spec.price_decimals),
+                "X": "FILLED",
+                "l": qty,
+                "z": qty,
+                "T": traded,
+            }
             keyed.append((sent, a, i, dumps({"e": "forceOrder", "E": sent, "o": order}).decode()))
     keyed.sort()
     return [line for *_, line in keyed]
@@ -80,10 +90,16 @@ def bybit_lines(app: VenueApp, day: date) -> list[str]:
             stop = start
             while stop < len(events) and batches[stop] == batches[start]:
                 stop += 1
-            data = [{"T": int(events.time_ms[i]), "s": symbol, "S": "Buy" if events.side[i] == 0 else "Sell",
-                     "v": fixed(events.size[i], spec.qty_decimals_bybit),
-                     "p": fixed(events.price[i], spec.price_decimals)}
-                    for i in range(start, stop)]
+            data = [
+                {
+                    "T": int(events.time_ms[i]),
+                    "s": symbol,
+                    "S": "Buy" if events.side[i] == 0 else "Sell",
+                    "v": fixed(events.size[i], spec.qty_decimals_bybit),
+                    "p": fixed(events.price[i], spec.price_decimals),
+                }
+                for i in range(start, stop)
+            ]
             batch_end = int(batches[start]) * BATCH_MS + BATCH_MS - 1
             ts = min(int(events.time_ms[stop - 1]) + int(events.delay_ms[stop - 1]) * 5, batch_end, day_end - 1)
             message = {"topic": f"allLiquidation.{symbol}", "type": "snapshot", "ts": ts, "data": data}
