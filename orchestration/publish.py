@@ -1,7 +1,6 @@
 """Write-audit-publish, last step: blocking checks on the marts, then the read-only snapshot and
 the Parquet exports. Runs only if every upstream check in the run passed."""
 
-
 import dagster as dg
 
 from orchestration.partitions import run_window_days

@@ -13,13 +13,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
 from storage.engine import Paths
+
+if TYPE_CHECKING:  # pandas costs ~1 s to import; DuckDB's .df() imports it when needed
+    import pandas as pd
 
 SERVING_STORAGE_VERSION = "v1.0.0"  # readable by the DuckDB 1.x builds that BI drivers embed
 REJECTS_TABLE = "rejected_rows"

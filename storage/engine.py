@@ -3,10 +3,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:  # pandas costs ~1 s to import; DuckDB's .df() imports it when needed
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class Paths:
     @property
     def landing(self) -> Path:
         return self.home / "landing"
+
+    @property
+    def dbt_runs(self) -> Path:
+        """dbt's artifacts (manifest, run_results, compiled SQL, log) of recent runs."""
+        return self.home / "dbt_runs"
 
     @property
     def lock(self) -> Path:
