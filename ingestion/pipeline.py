@@ -9,8 +9,8 @@ window can be rebuilt offline from the landing zone.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,27 @@ class IngestReport:
     batch: ParsedBatch
     pages: int
     archives: list[str]
+    days: list[date]  # the days this batch covers: only these may be replaced in the warehouse
+    skipped_days: list[date] = field(default_factory=list)
+    skipped_reason: str | None = None
+
+
+class BeyondLookBack(SourceError):
+    """Every day asked for is older than the endpoint serves."""
+
+
+def servable_days(endpoint: Endpoint, days: list[date], today: date) -> list[date]:
+    """The days a live API can still serve: it keeps only ``look_back_days`` of history."""
+    if endpoint.look_back_days is None:
+        return list(days)
+    earliest = today - timedelta(days=endpoint.look_back_days)
+    return [d for d in days if d >= earliest]
+
+
+def skipped(endpoint: Endpoint, days: list[date], reason: str) -> IngestReport:
+    """Nothing fetched for these days, said out loud; existing rows for them are left alone."""
+    empty = build_batch(endpoint.dataset, endpoint.table, iter(()))
+    return IngestReport(empty, 0, [], [], sorted(days), reason)
 
 
 def archive_path(landing: Path, endpoint: Endpoint, window: Window, suffix: str = "") -> Path:
@@ -48,13 +69,33 @@ def _fetch(endpoint: Endpoint, ctx: FetchContext, window: Window, landing: Path)
     return pages, [str(archive_path(landing, endpoint, window).relative_to(landing))]
 
 
-def ingest(endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Path) -> IngestReport:
-    """All days of the run in one batch, so the load is one bulk insert in one transaction."""
-    window = Window.of(days)
+def ingest(
+    endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Path, today: date | None = None
+) -> IngestReport:
+    """All days of the run in one batch, so the load is one bulk insert in one transaction.
+
+    With ``today`` (live mode), days older than the endpoint's look-back are not asked for: if no
+    day is left this raises :class:`BeyondLookBack`; otherwise the report lists the skipped days."""
+    wanted = servable_days(endpoint, days, today) if today else list(days)
+    too_old = sorted(set(days) - set(wanted))
+    if not wanted:
+        raise BeyondLookBack(
+            endpoint.source,
+            endpoint.name,
+            {"first_day": days[0].isoformat(), "last_day": days[-1].isoformat()},
+            f"the API serves only the last {endpoint.look_back_days} day(s) (from "
+            f"{today - timedelta(days=endpoint.look_back_days or 0)}); none of the requested days can be fetched. "
+            "Days archived earlier can be rebuilt with LEVSTRESS_SOURCE_MODE=replay.",
+        )
+    window = Window.of(wanted)
     pages, refs = _fetch(endpoint, ctx, window, landing)
     if not endpoint.from_collector:
         archive_pages(landing / refs[0], pages)
-    return _build(endpoint, window, pages, refs)
+    report = _build(endpoint, window, pages, refs)
+    if too_old:
+        report.skipped_days = too_old
+        report.skipped_reason = f"beyond the API's {endpoint.look_back_days}-day look-back"
+    return report
 
 
 def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
@@ -95,4 +136,5 @@ def _build(endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str
             for record in endpoint.parse(page):
                 yield record, _day_of(record, time_column, window), ref
 
-    return IngestReport(build_batch(endpoint.dataset, endpoint.table, records()), len(pages), refs)
+    batch = build_batch(endpoint.dataset, endpoint.table, records())
+    return IngestReport(batch, len(pages), refs, window.days)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import threading
 
 import duckdb
 
@@ -39,14 +42,41 @@ def summary(days: int) -> None:
     print(f"Landing zone (raw payloads):          {paths.landing}/")
 
 
+def collect_liquidations(exchanges: list[str] | None) -> None:
+    """Run the websocket collectors until SIGINT / SIGTERM, then flush and exit."""
+    from ingestion.collector import run_collectors
+    from ingestion.registry import SOURCES
+
+    streams = {s.name: s.stream for s in SOURCES if s.stream is not None}
+    exchanges = exchanges or list(streams)
+    unknown = sorted(set(exchanges) - set(streams))
+    if unknown:
+        raise SystemExit(f"no liquidation stream for {', '.join(unknown)}; streams exist for {', '.join(streams)}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    landing = Paths(settings.home()).landing
+    print(f"collecting {', '.join(exchanges)} liquidations into {landing / 'collector'}/ (Ctrl-C to stop)")
+    for collector in run_collectors([streams[e] for e in exchanges], landing, settings.tracked_assets(), stop):
+        print(f"{collector.stream.exchange}: {collector.stats}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="levstress", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     show = commands.add_parser("summary", help="print the latest stress table and where the outputs are")
     show.add_argument("--days", type=int, default=5)
+    collect = commands.add_parser(
+        "collect-liquidations",
+        help="record the Binance / Bybit liquidation websockets into the landing zone (runs until stopped)",
+    )
+    collect.add_argument("--exchange", action="append", dest="exchanges", help="binance, bybit (default: all)")
     args = parser.parse_args(argv)
     if args.command == "summary":
         summary(args.days)
+    elif args.command == "collect-liquidations":
+        collect_liquidations(args.exchanges)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """One daily-partitioned raw asset per registered source endpoint, each gated by a blocking
 Great Expectations check. Built from the registry, so a new source needs no edit here."""
 
-
 import dagster as dg
 
 from ingestion.registry import ENDPOINTS
@@ -43,11 +42,17 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
         days = partition_days(context)
         paths = warehouse.paths()
         report = sources.ingest(endpoint, days, paths)
-        warehouse.engine().replace_partitions(endpoint.table, report.batch.table, report.batch.rejects, days)
+        warehouse.engine().replace_partitions(endpoint.table, report.batch.table, report.batch.rejects, report.days)
         context.log.info(
             f"{endpoint.table}: {report.batch.accepted} rows, {report.batch.rejected} rejected, "
-            f"{report.pages} payloads over {len(days)} day(s)"
+            f"{report.pages} payloads over {len(report.days)} day(s)"
         )
+        if report.skipped_days:
+            context.log.warning(
+                f"{endpoint.table}: {len(report.skipped_days)} day(s) not fetched "
+                f"({report.skipped_days[0]}..{report.skipped_days[-1]}): {report.skipped_reason}. "
+                "Rows already in the warehouse for those days were kept."
+            )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": report.batch.accepted,
@@ -56,6 +61,8 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
                 "days": len(days),
                 "first_day": days[0].isoformat(),
                 "last_day": days[-1].isoformat(),
+                "days_not_fetched": len(report.skipped_days),
+                "not_fetched_reason": report.skipped_reason or "",
             }
         )
 

@@ -1,13 +1,12 @@
 """Dagster resources: where data comes from (demo simulator or live APIs) and where it goes."""
 
-
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 from pydantic import PrivateAttr
 
-from ingestion.pipeline import IngestReport, ingest, replay
+from ingestion.pipeline import IngestReport, ingest, replay, skipped
 from ingestion.registry import SOURCES_BY_NAME
 from ingestion.sources.base import Endpoint, FetchContext
 from ingestion.sources.tape import CollectorTapes
@@ -60,9 +59,14 @@ class MarketSourcesResource(dg.ConfigurableResource):
         if self.resolved_mode() == "replay":
             return replay(endpoint, days, paths.landing)
         demo = self._simulator is not None
-        client = SOURCES_BY_NAME[endpoint.source].client(self.base_url(endpoint.source), demo=demo)
+        spec = SOURCES_BY_NAME[endpoint.source]
+        if not demo and (reason := spec.missing_key()):
+            return skipped(endpoint, days, reason)
+        client = spec.client(self.base_url(endpoint.source), demo=demo)
         tapes = CollectorTapes(paths.landing, replay_url=self._simulator.root_url if demo else None)
+        # Live APIs keep limited history: days beyond an endpoint's look-back are not asked for.
+        today = None if demo else datetime.now(UTC).date()
         try:
-            return ingest(endpoint, FetchContext(client, settings.tracked_assets(), tapes), days, paths.landing)
+            return ingest(endpoint, FetchContext(client, settings.tracked_assets(), tapes), days, paths.landing, today)
         finally:
             client.close()

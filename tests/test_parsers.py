@@ -283,3 +283,71 @@ def test_coingecko_range_tags_each_close_with_its_own_day():
     assert [r["_day"] for r in records] == [date(2026, 1, 15), date(2026, 1, 16), date(2026, 1, 17), date(2026, 1, 18)]
     assert [r.get("market_cap_usd") for r in records[:3]] == [1.9e12, 1.9e12 + 1, 1.9e12 + 2]
     assert "no market-cap point" in records[3]["_reject"]
+
+
+COINGLASS_PATH = "GET /api/futures/liquidation/aggregated-history"
+COINGLASS_PARAMS = {"exchange_list": "Hyperliquid", "symbol": "BTC", "interval": "1h", "limit": 1000}
+
+
+def coinglass_page(body: object, status: int = 200) -> Page:
+    return page("coinglass", COINGLASS_PATH, body, COINGLASS_PARAMS, status=status, exchange="hyperliquid", asset="BTC")
+
+
+def test_coinglass_liquidations_keep_long_and_short_apart_and_parse_numbers_sent_as_strings():
+    body = {
+        "code": "0",
+        "msg": "success",
+        "data": [
+            {
+                "time": 1768435200000,
+                "aggregated_long_liquidation_usd": "1523456.78",
+                "aggregated_short_liquidation_usd": "234567.12",
+            },
+            {"time": 1768438800000, "aggregated_long_liquidation_usd": 0, "aggregated_short_liquidation_usd": 98765.4},
+        ],
+    }
+    batch = parse("coinglass_liquidations", coinglass_page(body))
+    rows = batch.table.to_pylist()
+    assert batch.rejected == 0 and len(rows) == 2
+    assert (rows[0]["exchange"], rows[0]["asset"], rows[0]["symbol"]) == ("hyperliquid", "BTC", "BTC")
+    assert (rows[0]["long_usd"], rows[0]["short_usd"]) == (1523456.78, 234567.12)
+    assert (rows[1]["long_usd"], rows[1]["short_usd"]) == (0.0, 98765.4)
+    assert [r["bucket_start"] for r in rows] == [datetime(2026, 1, 15, 0), datetime(2026, 1, 15, 1)]
+    assert {r["bucket_minutes"] for r in rows} == {60}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "expected"),
+    [
+        ({"code": "401", "msg": "API key missing or invalid"}, 401, r"API error code 401: API key missing.*HTTP 401"),
+        ({"code": "400", "msg": "Invalid parameter: interval"}, 200, r"API error code 400: Invalid parameter"),
+        ({"code": "0", "msg": "success", "data": {"time": 1}}, 200, r"expected data to be a list"),
+        (b"<html>502 Bad Gateway</html>", 502, r"HTTP 502"),
+    ],
+)
+def test_coinglass_error_envelopes_name_source_endpoint_and_code(body, status, expected):
+    prefix = r"coinglass GET /api/futures/liquidation/aggregated-history .*Hyperliquid.*: "
+    with pytest.raises(SourceError, match=prefix + expected):
+        list(ENDPOINTS["coinglass_liquidations"].parse(coinglass_page(body, status)))
+
+
+def test_coinglass_malformed_rows_are_rejected_with_reasons():
+    good = {"time": 1768435200000, "aggregated_long_liquidation_usd": 1.5, "aggregated_short_liquidation_usd": "2"}
+    body = {
+        "code": "0",
+        "msg": "success",
+        "data": [
+            good,
+            {"aggregated_long_liquidation_usd": 1.0, "aggregated_short_liquidation_usd": 1.0},
+            {**good, "time": 1768438800000, "aggregated_long_liquidation_usd": "n/a"},
+            {**good, "time": 1768442400000, "aggregated_short_liquidation_usd": -3},
+            "not an object",
+        ],
+    }
+    batch = parse("coinglass_liquidations", coinglass_page(body))
+    reasons = batch.rejects.column("reason").to_pylist()
+    assert batch.accepted == 1 and batch.rejected == 4
+    assert any("KeyError" in r and "time" in r for r in reasons)
+    assert any("long_usd" in r and "not a number" in r for r in reasons)
+    assert any("short_usd must be >= 0" in r for r in reasons)
+    assert any("TypeError" in r for r in reasons)

@@ -10,7 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
+from ingestion.http import SourceError
+from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.simulator import Fault, Simulator
+from ingestion.sources.base import FetchContext, Window
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 ASSETS = ("BTC", "ETH", "SOL", "XRP", "DOGE")
@@ -45,15 +48,21 @@ def tape(sim: Simulator, exchange: str, day: str) -> requests.Response:
     return requests.get(f"{sim.root_url}/_tape/{exchange}/{day}", timeout=30)
 
 
-def okx_liquidations(sim: Simulator, asset: str, after: int, before: int | None = None,
-                     limit: int = 100) -> list[dict[str, str]]:
+def okx_liquidations(
+    sim: Simulator, asset: str, after: int, before: int | None = None, limit: int = 100
+) -> list[dict[str, str]]:
     """Pages backwards with ``after`` as the reference says, until the page is empty or short,
     or (without ``before``) reaches the day before ``after``."""
     details: list[dict[str, str]] = []
     stop = after - 86_400_000 if before is None else before
     while True:
-        params: dict[str, object] = {"instType": "SWAP", "instFamily": f"{asset}-USDT", "state": "filled",
-                                     "after": after, "limit": limit}
+        params: dict[str, object] = {
+            "instType": "SWAP",
+            "instFamily": f"{asset}-USDT",
+            "state": "filled",
+            "after": after,
+            "limit": limit,
+        }
         if before is not None:
             params["before"] = before
         data = get(sim, "okx", "/api/v5/public/liquidation-orders", **params).json()["data"]
@@ -93,8 +102,14 @@ def test_faults_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 def test_same_seed_serves_the_same_bytes_whatever_came_before(sim: Simulator) -> None:
     with Simulator(seed=7, faults=[], now=NOW) as other:
         tape(other, "binance", "2025-10-10")  # other requests first, in another order
-        get(other, "coinalyze", "/liquidation-history", symbols="BTCUSDT_PERP.6", interval="daily",
-            **{"from": ms(date(2025, 9, 1)) // 1000, "to": ms(date(2026, 1, 31)) // 1000})
+        get(
+            other,
+            "coinalyze",
+            "/liquidation-history",
+            symbols="BTCUSDT_PERP.6",
+            interval="daily",
+            **{"from": ms(date(2025, 9, 1)) // 1000, "to": ms(date(2026, 1, 31)) // 1000},
+        )
         for exchange in ("binance", "bybit"):
             assert tape(other, exchange, "2026-01-20").content == tape(sim, exchange, "2026-01-20").content
         after = ms(date(2026, 1, 21))
@@ -106,20 +121,34 @@ def test_same_seed_serves_the_same_bytes_whatever_came_before(sim: Simulator) ->
 def test_a_day_is_identical_alone_or_inside_a_wider_window(sim: Simulator) -> None:
     start, end = day_bounds(date(2026, 1, 20))
     alone = get(sim, "binance", "/fapi/v1/klines", symbol="SOLUSDT", interval="1h", startTime=start, endTime=end).json()
-    wide = get(sim, "binance", "/fapi/v1/klines", symbol="SOLUSDT", interval="1h",
-               startTime=start - 86_400_000, endTime=end + 86_400_000, limit=1500).json()
+    wide = get(
+        sim,
+        "binance",
+        "/fapi/v1/klines",
+        symbol="SOLUSDT",
+        interval="1h",
+        startTime=start - 86_400_000,
+        endTime=end + 86_400_000,
+        limit=1500,
+    ).json()
     assert len(alone) == 24 and alone == [row for row in wide if start <= row[0] <= end]
 
     hourly = {"symbols": "BTC.H,ETHUSDT_PERP.A", "interval": "1hour", "convert_to_usd": "true"}
     one = get(sim, "coinalyze", "/liquidation-history", **hourly, **{"from": start // 1000, "to": end // 1000}).json()
-    three = get(sim, "coinalyze", "/liquidation-history", **hourly,
-                **{"from": start // 1000 - 86_400, "to": end // 1000 + 86_400}).json()
+    three = get(
+        sim,
+        "coinalyze",
+        "/liquidation-history",
+        **hourly,
+        **{"from": start // 1000 - 86_400, "to": end // 1000 + 86_400},
+    ).json()
     for a, b in zip(one, three, strict=True):
         assert a["history"] == [p for p in b["history"] if start // 1000 <= p["t"] <= end // 1000]
 
     day = [d for d in okx_liquidations(sim, "BTC", end + 1) if start <= int(d["ts"]) <= end]
-    from_later = [d for d in okx_liquidations(sim, "BTC", end + 1 + 86_400_000, before=start - 1)
-                  if int(d["ts"]) <= end]
+    from_later = [
+        d for d in okx_liquidations(sim, "BTC", end + 1 + 86_400_000, before=start - 1) if int(d["ts"]) <= end
+    ]
     assert day and day == from_later
 
 
@@ -144,8 +173,10 @@ def hour_from_tape(sim: Simulator, exchange: str, start: int) -> tuple[float, fl
 
 
 def hour_from_okx(sim: Simulator, start: int) -> tuple[float, float]:
-    ct_val = {i["instId"]: float(i["ctVal"]) for i in
-              get(sim, "okx", "/api/v5/public/instruments", instType="SWAP").json()["data"]}
+    ct_val = {
+        i["instId"]: float(i["ctVal"])
+        for i in get(sim, "okx", "/api/v5/public/instruments", instType="SWAP").json()["data"]
+    }
     long = short = 0.0
     for asset in ASSETS:
         for d in okx_liquidations(sim, asset, start + 3_600_000, before=start - 1):
@@ -156,8 +187,15 @@ def hour_from_okx(sim: Simulator, start: int) -> tuple[float, float]:
 
 def hour_from_coinalyze(sim: Simulator, code: str, start: int) -> tuple[float, float]:
     symbols = ",".join(f"{a}.H" if code == "H" else f"{a}USDT_PERP.{code}" for a in ASSETS)
-    series = get(sim, "coinalyze", "/liquidation-history", symbols=symbols, interval="1hour",
-                 convert_to_usd="true", **{"from": start // 1000, "to": start // 1000 + 3599}).json()
+    series = get(
+        sim,
+        "coinalyze",
+        "/liquidation-history",
+        symbols=symbols,
+        interval="1hour",
+        convert_to_usd="true",
+        **{"from": start // 1000, "to": start // 1000 + 3599},
+    ).json()
     points = [p for s in series for p in s["history"]]
     return sum(p["l"] for p in points), sum(p["s"] for p in points)
 
@@ -184,15 +222,21 @@ def test_late_january_market_caps(sim: Simulator) -> None:
     close = ms(date(2026, 1, 31)) // 1000
     caps = {}
     for coin in ("bitcoin", "ethereum"):
-        chart = get(sim, "coingecko", f"/coins/{coin}/market_chart/range", vs_currency="usd",
-                    **{"from": close - 3600, "to": close + 3600}).json()
+        chart = get(
+            sim,
+            "coingecko",
+            f"/coins/{coin}/market_chart/range",
+            vs_currency="usd",
+            **{"from": close - 3600, "to": close + 3600},
+        ).json()
         caps[coin] = dict(map(tuple, chart["market_caps"]))[close * 1000]
     assert caps["bitcoin"] == pytest.approx(1.71e12, rel=0.05)
     assert caps["ethereum"] == pytest.approx(344e9, rel=0.05)
 
     with Simulator(faults=[], now=datetime(2026, 1, 20, 23, tzinfo=UTC)) as spike_day:
-        coins = get(spike_day, "coingecko", "/coins/markets", vs_currency="usd", order="market_cap_desc",
-                    per_page=250, page=1).json()
+        coins = get(
+            spike_day, "coingecko", "/coins/markets", vs_currency="usd", order="market_cap_desc", per_page=250, page=1
+        ).json()
     assert len(coins) >= 60 and coins[0]["id"] == "bitcoin" and coins[0]["market_cap_rank"] == 1
     large = [c for c in coins[:20] if c["symbol"] not in ("usdt", "usdc", "usde", "usds", "dai", "usd1")]
     assert sum(c["price_change_percentage_24h"] < 0 for c in large) > len(large) / 2
@@ -203,11 +247,20 @@ def test_january_is_a_pressure_cooker(sim: Simulator) -> None:
     days = get(sim, "binance", "/fapi/v1/klines", symbol="BTCUSDT", interval="1d", startTime=start, endTime=end).json()
     assert len(days) == 31
     assert min(float(d[3]) for d in days) > 83_000 and max(float(d[2]) for d in days) < 91_000
-    oi = get(sim, "bybit", "/v5/market/open-interest", category="linear", symbol="BTCUSDT", intervalTime="1d",
-             startTime=start, endTime=end).json()["result"]["list"]
+    oi = get(
+        sim,
+        "bybit",
+        "/v5/market/open-interest",
+        category="linear",
+        symbol="BTCUSDT",
+        intervalTime="1d",
+        startTime=start,
+        endTime=end,
+    ).json()["result"]["list"]
     assert float(oi[0]["singleOpenInterest"]) > 1.1 * float(oi[-1]["singleOpenInterest"])  # newest first
-    late = get(sim, "binance", "/fapi/v1/fundingRate", symbol="BTCUSDT", startTime=ms(date(2026, 1, 25)),
-               endTime=end).json()
+    late = get(
+        sim, "binance", "/fapi/v1/fundingRate", symbol="BTCUSDT", startTime=ms(date(2026, 1, 25)), endTime=end
+    ).json()
     assert sum(float(r["fundingRate"]) for r in late) / len(late) < 0.00002
 
 
@@ -216,21 +269,48 @@ def test_october_cascade(sim: Simulator) -> None:
     longs = {}
     for code, venue in (("A", "binance"), ("6", "bybit"), ("3", "okx"), ("H", "hyperliquid")):
         symbols = ",".join(f"{a}.H" if code == "H" else f"{a}USDT_PERP.{code}" for a in ASSETS)
-        series = get(sim, "coinalyze", "/liquidation-history", symbols=symbols, interval="daily",
-                     convert_to_usd="true", **{"from": start // 1000, "to": end // 1000}).json()
+        series = get(
+            sim,
+            "coinalyze",
+            "/liquidation-history",
+            symbols=symbols,
+            interval="daily",
+            convert_to_usd="true",
+            **{"from": start // 1000, "to": end // 1000},
+        ).json()
         longs[venue] = sum(p["l"] for s in series for p in s["history"])
     assert longs["hyperliquid"] > longs["bybit"] > longs["binance"] > longs["okx"] > 1e9
-    oi = get(sim, "okx", "/api/v5/rubik/stat/contracts/open-interest-history", instId="BTC-USDT-SWAP",
-             period="1H", end=ms(datetime(2025, 10, 11, tzinfo=UTC))).json()["data"]
+    oi = get(
+        sim,
+        "okx",
+        "/api/v5/rubik/stat/contracts/open-interest-history",
+        instId="BTC-USDT-SWAP",
+        period="1H",
+        end=ms(datetime(2025, 10, 11, tzinfo=UTC)),
+    ).json()["data"]
     by_hour = {int(r[0]): float(r[3]) for r in oi}
     before, after = (by_hour[ms(datetime(2025, 10, 10, h, tzinfo=UTC))] for h in (19, 23))
     assert after < 0.8 * before  # open interest collapses
-    candles = get(sim, "okx", "/api/v5/market/history-candles", instId="DOGE-USDT-SWAP", bar="1Dutc",
-                  after=ms(date(2025, 10, 11)), limit=1).json()["data"]
+    candles = get(
+        sim,
+        "okx",
+        "/api/v5/market/history-candles",
+        instId="DOGE-USDT-SWAP",
+        bar="1Dutc",
+        after=ms(date(2025, 10, 11)),
+        limit=1,
+    ).json()["data"]
     open_, low = float(candles[0][1]), float(candles[0][3])
     assert 0.6 < low / open_ < 0.8  # an alt down 20-40% intraday
-    dvol = get(sim, "deribit", "/public/get_volatility_index_data", currency="BTC", resolution="3600",
-               start_timestamp=start, end_timestamp=end).json()["result"]["data"]
+    dvol = get(
+        sim,
+        "deribit",
+        "/public/get_volatility_index_data",
+        currency="BTC",
+        resolution="3600",
+        start_timestamp=start,
+        end_timestamp=end,
+    ).json()["result"]["data"]
     assert max(row[2] for row in dvol) > 60 > min(row[3] for row in dvol)
 
 
@@ -252,9 +332,13 @@ def fault_sim(*faults: Fault) -> Simulator:
 def test_http_faults_hit_the_first_request_of_that_day_only() -> None:
     day = date(2026, 1, 15)
     start, end = day_bounds(day)
-    faults = [Fault("http_429", "binance", day.isoformat()), Fault("http_500", "okx", day.isoformat()),
-              Fault("html_error", "bybit", day.isoformat()), Fault("truncated_json", "coingecko", day.isoformat()),
-              Fault("http_429", "coingecko", "2026-01-16")]
+    faults = [
+        Fault("http_429", "binance", day.isoformat()),
+        Fault("http_500", "okx", day.isoformat()),
+        Fault("html_error", "bybit", day.isoformat()),
+        Fault("truncated_json", "coingecko", day.isoformat()),
+        Fault("http_429", "coingecko", "2026-01-16"),
+    ]
     with fault_sim(*faults) as s:
         other_day = get(s, "binance", "/fapi/v1/fundingRate", symbol="BTCUSDT", startTime=start + 86_400_000)
         assert other_day.status_code == 200
@@ -279,20 +363,33 @@ def test_http_faults_hit_the_first_request_of_that_day_only() -> None:
         with pytest.raises(ValueError):
             cut.json()
         whole = get(s, "coingecko", "/coins/ethereum/market_chart/range", **window).json()
-        assert len(whole["prices"]) == 24 and cut.content == get(s, "coingecko", "/coins/ethereum/market_chart/range",
-                                                                  **window).content[: len(cut.content)]
+        assert (
+            len(whole["prices"]) == 24
+            and cut.content
+            == get(s, "coingecko", "/coins/ethereum/market_chart/range", **window).content[: len(cut.content)]
+        )
 
-        too_many = get(s, "coingecko", "/coins/bitcoin/market_chart/range", vs_currency="usd",
-                       **{"from": end // 1000 + 1, "to": end // 1000 + 86_400})
+        too_many = get(
+            s,
+            "coingecko",
+            "/coins/bitcoin/market_chart/range",
+            vs_currency="usd",
+            **{"from": end // 1000 + 1, "to": end // 1000 + 86_400},
+        )
         assert too_many.status_code == 429 and too_many.json()["status"]["error_code"] == 429
 
 
 def test_data_faults_corrupt_one_event_of_that_day() -> None:
     day = "2026-01-20"
-    faults = [Fault("duplicate_event", "binance", day), Fault("negative_size", "binance", day),
-              Fault("duplicate_event", "bybit", day), Fault("duplicate_event", "okx", day),
-              Fault("negative_size", "okx", day), Fault("duplicate_event", "coinalyze", day),
-              Fault("negative_size", "gate", day)]
+    faults = [
+        Fault("duplicate_event", "binance", day),
+        Fault("negative_size", "binance", day),
+        Fault("duplicate_event", "bybit", day),
+        Fault("duplicate_event", "okx", day),
+        Fault("negative_size", "okx", day),
+        Fault("duplicate_event", "coinalyze", day),
+        Fault("negative_size", "gate", day),
+    ]
     with fault_sim(*faults) as s, Simulator(seed=7, faults=[], now=NOW) as clean:
         lines = tape(s, "binance", day).text.splitlines()
         assert len(lines) == len(tape(clean, "binance", day).text.splitlines()) + 1
@@ -300,22 +397,34 @@ def test_data_faults_corrupt_one_event_of_that_day() -> None:
         assert sum(json.loads(line)["o"]["q"].startswith("-") for line in lines) >= 1
         assert tape(s, "binance", "2026-01-21").content == tape(clean, "binance", "2026-01-21").content
 
-        events = [json.dumps(e, sort_keys=True) for line in tape(s, "bybit", day).text.splitlines()
-                  for e in json.loads(line)["data"]]
+        events = [
+            json.dumps(e, sort_keys=True)
+            for line in tape(s, "bybit", day).text.splitlines()
+            for e in json.loads(line)["data"]
+        ]
         assert len(events) == len(set(events)) + 1
 
         after = ms(date(2026, 1, 21))
-        details = [json.dumps(d, sort_keys=True) for d in okx_liquidations(s, "BTC", after)
-                   if int(d["ts"]) >= after - 86_400_000]
+        details = [
+            json.dumps(d, sort_keys=True)
+            for d in okx_liquidations(s, "BTC", after)
+            if int(d["ts"]) >= after - 86_400_000
+        ]
         assert len(details) == len(set(details)) + 1
         assert any(d["sz"].startswith("-") for d in okx_liquidations(s, "BTC", after))
 
         start = after // 1000 - 86_400
-        hourly = get(s, "coinalyze", "/liquidation-history", symbols="BTC.H", interval="1hour",
-                     convert_to_usd="true", **{"from": start, "to": start + 86_399}).json()[0]["history"]
+        hourly = get(
+            s,
+            "coinalyze",
+            "/liquidation-history",
+            symbols="BTC.H",
+            interval="1hour",
+            convert_to_usd="true",
+            **{"from": start, "to": start + 86_399},
+        ).json()[0]["history"]
         assert len(hourly) == len({p["t"] for p in hourly}) + 1
-        stats = get(s, "gate", "/futures/usdt/contract_stats", contract="BTC_USDT", limit=288,
-                    **{"from": start}).json()
+        stats = get(s, "gate", "/futures/usdt/contract_stats", contract="BTC_USDT", limit=288, **{"from": start}).json()
         assert sum(r["long_liq_usd"] < 0 for r in stats) == 1
 
 
@@ -328,12 +437,27 @@ def test_okx_liquidations_page_backwards_through_a_busy_day(sim: Simulator) -> N
     stamps = [int(d["ts"]) for d in details]
     assert len(details) > 500 and stamps == sorted(stamps, reverse=True)
     assert {d["posSide"] for d in details} == {"long", "short", "net"}
-    first = get(sim, "okx", "/api/v5/public/liquidation-orders", instType="SWAP", uly="SOL-USDT", state="filled",
-                after=end + 1, limit=100).json()["data"][0]
+    first = get(
+        sim,
+        "okx",
+        "/api/v5/public/liquidation-orders",
+        instType="SWAP",
+        uly="SOL-USDT",
+        state="filled",
+        after=end + 1,
+        limit=100,
+    ).json()["data"][0]
     assert first["instId"] == "SOL-USDT-SWAP" and len(first["details"]) == 100
     usd = sum(float(d["bkPx"]) * float(d["sz"]) * 1.0 for d in details)  # SOL ctVal = 1
-    series = get(sim, "coinalyze", "/liquidation-history", symbols="SOLUSDT_PERP.3", interval="daily",
-                 convert_to_usd="true", **{"from": start // 1000, "to": end // 1000}).json()
+    series = get(
+        sim,
+        "coinalyze",
+        "/liquidation-history",
+        symbols="SOLUSDT_PERP.3",
+        interval="daily",
+        convert_to_usd="true",
+        **{"from": start // 1000, "to": end // 1000},
+    ).json()
     aggregate = series[0]["history"][0]
     assert usd == pytest.approx(aggregate["l"] + aggregate["s"], rel=1e-6)  # the same events, summed
 
@@ -363,8 +487,15 @@ def test_deribit_continuation_walks_backwards(sim: Simulator) -> None:
     seen: dict[int, list[float]] = {}
     cursor: int | None = end
     while cursor is not None:
-        result = get(sim, "deribit", "/public/get_volatility_index_data", currency="ETH", resolution="60",
-                     start_timestamp=start, end_timestamp=cursor).json()["result"]
+        result = get(
+            sim,
+            "deribit",
+            "/public/get_volatility_index_data",
+            currency="ETH",
+            resolution="60",
+            start_timestamp=start,
+            end_timestamp=cursor,
+        ).json()["result"]
         assert len(result["data"]) <= 1000
         seen.update({row[0]: row for row in result["data"]})
         cursor = result["continuation"] if result["continuation"] and result["continuation"] > start else None
@@ -379,8 +510,11 @@ def test_tapes_follow_the_streams(sim: Simulator) -> None:
     assert all(start <= m["o"]["T"] <= m["E"] <= end for m in binance)
     bybit = [json.loads(line) for line in tape(sim, "bybit", "2025-10-10").text.splitlines()]
     assert all(m["topic"] == f"allLiquidation.{m['data'][0]['s']}" and m["type"] == "snapshot" for m in bybit)
-    assert all(start <= e["T"] <= m["ts"] <= end and e["T"] // 500 == m["data"][0]["T"] // 500
-               for m in bybit for e in m["data"])
+    assert all(
+        start <= e["T"] <= m["ts"] <= end and e["T"] // 500 == m["data"][0]["T"] // 500
+        for m in bybit
+        for e in m["data"]
+    )
     assert max(len(m["data"]) for m in bybit) > 1  # a cascade fills the 500 ms batches
 
 
@@ -399,8 +533,15 @@ def test_error_shapes(sim: Simulator) -> None:
     assert hl.text.startswith("Failed to deserialize the JSON body into the target type")
     keyless = requests.get(sim.base_url("coinalyze") + "/exchanges", timeout=10)
     assert keyless.status_code == 401 and "message" in keyless.json()
-    dvol = get(sim, "deribit", "/public/get_volatility_index_data", currency="BTC", resolution="300",
-               start_timestamp=0, end_timestamp=1)
+    dvol = get(
+        sim,
+        "deribit",
+        "/public/get_volatility_index_data",
+        currency="BTC",
+        resolution="300",
+        start_timestamp=0,
+        end_timestamp=1,
+    )
     assert dvol.status_code == 400 and dvol.json()["error"]["code"] == -32602
 
 
@@ -408,23 +549,114 @@ def test_wire_types_follow_the_references(sim: Simulator) -> None:
     start, end = day_bounds(date(2026, 1, 20))
     funding = get(sim, "binance", "/fapi/v1/fundingRate", symbol="BTCUSDT", startTime=start, endTime=end).json()
     assert [type(r["fundingTime"]) for r in funding] == [int] * 3 and isinstance(funding[0]["fundingRate"], str)
-    oi = get(sim, "binance", "/futures/data/openInterestHist", symbol="BTCUSDT", period="1h",
-             startTime=start, endTime=end, limit=500).json()
+    oi = get(
+        sim,
+        "binance",
+        "/futures/data/openInterestHist",
+        symbol="BTCUSDT",
+        period="1h",
+        startTime=start,
+        endTime=end,
+        limit=500,
+    ).json()
     assert len(oi) == 24 and 7e9 < float(oi[0]["sumOpenInterestValue"]) < 11e9
     kline = get(sim, "binance", "/fapi/v1/klines", symbol="BTCUSDT", interval="1h", startTime=start, limit=1).json()[0]
     assert len(kline) == 12 and isinstance(kline[0], int) and isinstance(kline[1], str) and isinstance(kline[8], int)
     hl = info(sim, {"type": "fundingHistory", "coin": "BTC", "startTime": start, "endTime": end}).json()
     assert len(hl) == 24 and [r["time"] for r in hl] == sorted(r["time"] for r in hl)
-    candles = info(sim, {"type": "candleSnapshot", "req": {"coin": "SOL", "interval": "1h", "startTime": start,
-                                                            "endTime": end}}).json()
+    candles = info(
+        sim, {"type": "candleSnapshot", "req": {"coin": "SOL", "interval": "1h", "startTime": start, "endTime": end}}
+    ).json()
     assert len(candles) == 24 and candles[0]["T"] == candles[0]["t"] + 3_599_999
     meta, contexts = info(sim, {"type": "metaAndAssetCtxs"}).json()
     assert [u["name"] for u in meta["universe"]] == list(ASSETS) and len(contexts) == 5
     bybit = get(sim, "bybit", "/v5/market/kline", symbol="BTCUSDT", interval="60", start=start, end=end).json()
     stamps = [int(r[0]) for r in bybit["result"]["list"]]
     assert len(stamps) == 24 and stamps == sorted(stamps, reverse=True)
-    stats = get(sim, "gate", "/futures/usdt/contract_stats", contract="BTC_USDT", interval="5m",
-                limit=288, **{"from": start // 1000}).json()
+    stats = get(
+        sim,
+        "gate",
+        "/futures/usdt/contract_stats",
+        contract="BTC_USDT",
+        interval="5m",
+        limit=288,
+        **{"from": start // 1000},
+    ).json()
     assert len(stats) == 288 and sum(r["long_liq_usd"] for r in stats) > sum(r["short_liq_usd"] for r in stats)
     markets = get(sim, "coinalyze", "/future-markets").json()
     assert {"BTCUSDT_PERP.A", "BTCUSDT_PERP.6", "BTCUSDT_PERP.3", "BTC.H", "DOGE.H"} <= {m["symbol"] for m in markets}
+
+
+# --- CoinGlass ------------------------------------------------------------------------------------
+
+CG_PATH = "/api/futures/liquidation/aggregated-history"
+
+
+def coinglass(sim: Simulator, key: str | None = "test", **params: object) -> requests.Response:
+    headers = {"CG-API-KEY": key} if key else {}
+    return requests.get(sim.base_url("coinglass") + CG_PATH, params=params, headers=headers, timeout=30)
+
+
+def test_coinglass_serves_deterministic_bytes_and_rejects_a_missing_key(sim: Simulator) -> None:
+    start, end = day_bounds(date(2026, 1, 20))
+    query = {"exchange_list": "Bybit", "symbol": "ETH", "interval": "1h", "start_time": start, "end_time": end}
+    first = coinglass(sim, **query)
+    body = first.json()
+    assert first.status_code == 200 and body["code"] == "0" and body["msg"] == "success"
+    assert [r["time"] for r in body["data"]] == [start + h * 3_600_000 for h in range(24)]
+    assert all(isinstance(r["aggregated_long_liquidation_usd"], float | int) for r in body["data"])
+    with Simulator(seed=7, faults=[], now=NOW) as other:
+        coinglass(other, **{**query, "symbol": "BTC", "exchange_list": "OKX"})  # other requests first
+        assert coinglass(other, **query).content == first.content
+    with Simulator(seed=8, faults=[], now=NOW) as different:
+        assert coinglass(different, **query).content != first.content
+
+    keyless = coinglass(sim, key=None, **query)
+    assert keyless.status_code == 401 and keyless.json()["code"] == "401" and "data" not in keyless.json()
+    spaced = coinglass(sim, **{**query, "exchange_list": "Binance, OKX"}).json()
+    assert spaced["code"] == "400" and "exchange_list" in spaced["msg"]
+    too_many = coinglass(sim, **{**query, "limit": 1001}).json()
+    assert too_many["code"] == "400" and "limit" in too_many["msg"]
+
+
+def test_coinglass_hours_are_the_same_events_as_coinalyze(sim: Simulator) -> None:
+    start = ms(SPIKE_HOUR)
+    hour = {"symbol": "SOL", "interval": "1h", "start_time": start, "end_time": start + 3_599_999}
+    rows = {name: coinglass(sim, exchange_list=name, **hour).json()["data"] for name in ("Binance", "Hyperliquid")}
+    both = coinglass(sim, exchange_list="Binance,Hyperliquid", **hour).json()["data"]
+    assert all(len(r) == 1 for r in rows.values()) and len(both) == 1
+    for code, name in (("A", "Binance"), ("H", "Hyperliquid")):
+        symbol = "SOL.H" if code == "H" else f"SOLUSDT_PERP.{code}"
+        point = get(
+            sim,
+            "coinalyze",
+            "/liquidation-history",
+            symbols=symbol,
+            interval="1hour",
+            convert_to_usd="true",
+            **{"from": start // 1000, "to": start // 1000 + 3599},
+        ).json()[0]["history"][0]
+        assert rows[name][0]["aggregated_long_liquidation_usd"] == pytest.approx(point["l"], abs=0.01)
+        assert rows[name][0]["aggregated_short_liquidation_usd"] == pytest.approx(point["s"], abs=0.01)
+    long_sum = sum(r[0]["aggregated_long_liquidation_usd"] for r in rows.values())
+    assert both[0]["aggregated_long_liquidation_usd"] == pytest.approx(long_sum, abs=1e-4)
+
+
+def test_coinglass_client_walks_the_window_in_spans_the_limit_can_hold(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint, source = ENDPOINTS["coinglass_liquidations"], SOURCES_BY_NAME["coinglass"]
+    window = Window(date(2025, 9, 1), date(2025, 11, 15))  # 76 days = 1824 hours: two spans each
+    client = source.client(sim.base_url("coinglass"), demo=True)
+    pages = list(endpoint.fetch(FetchContext(client, ("BTC",)), window))
+    assert len(pages) == 8 and {p.params["exchange_list"] for p in pages} == {"Binance", "Bybit", "OKX", "Hyperliquid"}
+    assert all(p.params["end_time"] - p.params["start_time"] < 1000 * 3_600_000 for p in pages)
+    rows = [r for p in pages for r in endpoint.parse(p)]
+    hours = {(r["exchange"], r["bucket_start"]) for r in rows}
+    assert len(rows) == len(hours) == 4 * 1824
+    assert {r["exchange"] for r in rows} == {"binance", "bybit", "okx", "hyperliquid"}
+
+    monkeypatch.delenv("LEVSTRESS_COINGLASS_API_KEY", raising=False)
+    keyless = source.client(sim.base_url("coinglass"), demo=False)
+    with pytest.raises(SourceError, match="LEVSTRESS_COINGLASS_API_KEY"):
+        list(endpoint.fetch(FetchContext(keyless, ("BTC",)), window))

@@ -19,6 +19,7 @@ from ingestion.simulator.venues.binance import Binance
 from ingestion.simulator.venues.bybit import Bybit
 from ingestion.simulator.venues.coinalyze import Coinalyze
 from ingestion.simulator.venues.coingecko import CoinGecko
+from ingestion.simulator.venues.coinglass import CoinGlass
 from ingestion.simulator.venues.deribit import Deribit
 from ingestion.simulator.venues.gate import Gate
 from ingestion.simulator.venues.hyperliquid import Hyperliquid
@@ -37,6 +38,7 @@ VENUES: dict[str, tuple[str, type[VenueApp]]] = {
     "coingecko": ("/coingecko/api/v3", CoinGecko),
     "deribit": ("/deribit/api/v2", Deribit),
     "coinalyze": ("/coinalyze/v1", Coinalyze),
+    "coinglass": ("/coinglass", CoinGlass),
     "gate": ("/gate/api/v4", Gate),
     "_tape": ("/_tape", Tape),
 }

@@ -15,6 +15,7 @@ from typing import Any
 from ingestion.http import HttpSettings, Page, SourceClient, http_error
 from ingestion.rows import utc_day_bounds_ms
 from ingestion.schemas import Dataset
+from ingestion.streams import LiquidationStream
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,15 @@ class Source:
     api_key_env: str | None = None
     api_key_header: str | None = None
     demo_api_key: str | None = None  # what the simulator accepts when no real key is set
+    key_required: bool = False  # live: without a key the source is skipped (said so), not called
+    stream: LiquidationStream | None = None  # live liquidation websocket, for the collector
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def missing_key(self) -> str | None:
+        """Why a live run cannot call this source, if it needs a key that is not set."""
+        if self.key_required and not os.environ.get(self.api_key_env or ""):
+            return f"{self.api_key_env} is not set (this source needs a key); nothing was fetched"
+        return None
 
     @property
     def base_url_env(self) -> str:

@@ -6,7 +6,8 @@ every 500 ms, with the liquidated *position's* side (Buy = a long was liquidated
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ingestion.http import Page
@@ -14,6 +15,7 @@ from ingestion.rows import floor_hour, ms_to_datetime, to_float, to_int
 from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
 from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
 from ingestion.sources.tape import fetch_tapes, ndjson_messages
+from ingestion.streams import LiquidationStream, StreamEvent
 
 EXCHANGE = "bybit"
 FUNDING_LIMIT = 200
@@ -145,10 +147,41 @@ def parse_liquidations(page: Page) -> Iterator[dict[str, Any]]:
     return iter_records(page, _events(page), _liquidation)
 
 
+def _stream_events(message: Any) -> list[StreamEvent]:
+    """An ``allLiquidation`` push carries a batch; each event is kept as a one-element push."""
+    if not isinstance(message, dict) or not str(message.get("topic", "")).startswith("allLiquidation."):
+        return []
+    envelope = {k: v for k, v in message.items() if k != "data"}
+    return [
+        StreamEvent(
+            "|".join(str(r.get(k)) for k in ("s", "T", "S", "v", "p")),
+            int(r["T"]),
+            r["s"].removesuffix("USDT"),
+            {**envelope, "data": [r]},
+        )
+        for r in message["data"]
+    ]
+
+
+def _subscribe(assets: Sequence[str]) -> list[str]:
+    args = [f"allLiquidation.{symbol(a)}" for a in assets]
+    return [json.dumps({"req_id": "levstress-liquidations", "op": "subscribe", "args": args})]
+
+
+STREAM = LiquidationStream(
+    exchange=EXCHANGE,
+    default_url="wss://stream.bybit.com/v5/public/linear",
+    subscribe=_subscribe,
+    explode=_stream_events,
+    heartbeat=(20.0, json.dumps({"op": "ping"})),  # without it the server drops the socket after ~10 min
+)
+
+
 SOURCE = Source(
     name=EXCHANGE,
     default_base_url="https://api.bybit.com",
     min_interval_s=0.2,  # 600 req / 5 s per IP is the ceiling; a few per second is plenty
+    stream=STREAM,
     endpoints=(
         Endpoint(
             EXCHANGE,

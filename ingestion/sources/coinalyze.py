@@ -102,6 +102,7 @@ SOURCE = Source(
     api_key_env="LEVSTRESS_COINALYZE_API_KEY",
     api_key_header="api_key",
     demo_api_key="demo",
+    key_required=True,
     endpoints=(
         Endpoint(
             "coinalyze",

@@ -1,0 +1,1 @@
+{{ stg_liquidation_buckets('coinglass_liquidations') }}

@@ -1,0 +1,123 @@
+"""Live mode: the real clients, pointed by the base-URL overrides at servers that speak the real
+formats (the simulator, in its live role: real sockets, real wire formats, no demo shortcuts),
+the collector recording yesterday from websocket servers, and the whole job building the marts.
+Plus the live-only rules: look-back limits and sources that need a key."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+import requests
+from websockets.sync.server import ServerConnection
+
+from ingestion.collector import LiquidationCollector
+from ingestion.http import SourceError
+from ingestion.pipeline import BeyondLookBack, ingest, servable_days
+from ingestion.registry import ENDPOINTS, SOURCES, SOURCES_BY_NAME
+from ingestion.simulator import Fault, Simulator
+from ingestion.sources.base import FetchContext
+from ingestion.streams import LiquidationStream
+from orchestration.resources import MarketSourcesResource
+from orchestration.settings import DEFAULT_ASSETS
+from storage import Paths
+from tests.pipeline_helpers import run_range
+from tests.test_collector import hold, run_until, ws_server
+
+TODAY = datetime.now(UTC).date()
+YESTERDAY = TODAY - timedelta(days=1)
+
+
+def test_days_beyond_an_endpoints_look_back_are_named_not_fetched(tmp_path: Path) -> None:
+    okx_liquidations = ENDPOINTS["okx_liquidations"]  # OKX keeps about a day of liquidation orders
+    days = [TODAY - timedelta(days=n) for n in (3, 2, 1)]
+    assert servable_days(okx_liquidations, days, TODAY) == [YESTERDAY]
+    with Simulator(seed=7) as sim:
+        client = SOURCES_BY_NAME["okx"].client(sim.base_url("okx"), demo=False)
+        ctx = FetchContext(client, DEFAULT_ASSETS)
+        report = ingest(okx_liquidations, ctx, days, tmp_path, today=TODAY)
+        assert report.days == [YESTERDAY] and report.batch.accepted > 0
+        assert report.skipped_days == days[:2] and "1-day look-back" in (report.skipped_reason or "")
+        with pytest.raises(BeyondLookBack, match=r"okx liquidations .*serves only the last 1 day"):
+            ingest(okx_liquidations, ctx, days[:2], tmp_path, today=TODAY)
+
+
+def test_a_source_that_needs_a_key_is_skipped_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEVSTRESS_COINALYZE_API_KEY", raising=False)
+    report = MarketSourcesResource(mode="live").ingest(
+        ENDPOINTS["coinalyze_liquidations"], [YESTERDAY], Paths(tmp_path)
+    )
+    assert report.days == [] and report.skipped_days == [YESTERDAY]
+    assert "LEVSTRESS_COINALYZE_API_KEY is not set" in (report.skipped_reason or "")
+
+
+def test_a_truncated_payload_fails_with_an_error_naming_source_endpoint_and_params(tmp_path: Path) -> None:
+    day = YESTERDAY
+    fault = Fault("truncated_json", "binance", day.isoformat())
+    with Simulator(seed=7, faults=[fault]) as sim:
+        client = SOURCES_BY_NAME["binance"].client(sim.base_url("binance"), demo=False)
+        with pytest.raises(SourceError, match=r"binance .*klines.*BTCUSDT"):
+            ingest(ENDPOINTS["binance_klines"], FetchContext(client, DEFAULT_ASSETS), [day], tmp_path, today=TODAY)
+
+
+def record(stream: LiquidationStream, frames: list[str], landing: Path) -> int:
+    """The collector records a websocket server replaying ``frames``; returns events written."""
+
+    def replaying(conn: ServerConnection, number: int) -> None:
+        for frame in frames:
+            conn.send(frame)
+        hold(conn)
+
+    with ws_server(replaying) as url:
+        collector = LiquidationCollector(stream, landing, DEFAULT_ASSETS, url=url, stop_event=threading.Event())
+        run_until(collector, lambda: collector.stats.messages >= len(frames), timeout=60)
+    return collector.stats.written
+
+
+def record_yesterday(sim: Simulator, landing: Path) -> dict[str, int]:
+    """Yesterday's Binance and Bybit streams, replayed from the simulator's tape of that day."""
+    written = {}
+    for source in SOURCES:
+        if source.stream is not None:
+            tape = requests.get(f"{sim.root_url}/_tape/{source.name}/{YESTERDAY.isoformat()}", timeout=60)
+            tape.raise_for_status()
+            frames = [line for line in tape.text.splitlines() if line.strip()]
+            written[source.name] = record(source.stream, frames, landing)
+    return written
+
+
+@pytest.mark.slow
+def test_live_mode_materializes_yesterday_and_builds_the_marts(
+    levstress_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Simulator(seed=7) as sim:
+        for source in SOURCES:
+            if source.name in sim.by_source:
+                monkeypatch.setenv(source.base_url_env, sim.base_url(source.name))
+        monkeypatch.setenv("LEVSTRESS_SOURCE_MODE", "live")
+        monkeypatch.setenv("LEVSTRESS_COINALYZE_API_KEY", "demo")  # the key the fixture server accepts
+        written = record_yesterday(sim, levstress_home / "landing")
+        assert all(n > 0 for n in written.values())
+
+        result = run_range(YESTERDAY.isoformat(), YESTERDAY.isoformat())
+        assert result.success
+
+    with duckdb.connect(str(levstress_home / "serving.duckdb"), read_only=True) as con:
+        exchanges = con.execute(
+            "SELECT exchange, count(*) FROM marts.fct_liquidation_imbalance_daily WHERE date = ? GROUP BY 1 ORDER BY 1",
+            [YESTERDAY],
+        ).fetchall()
+        stress_assets = con.execute(
+            "SELECT count(DISTINCT asset) FROM marts.fct_leverage_stress_daily WHERE date = ?", [YESTERDAY]
+        ).fetchone()[0]
+    assert [e for e, _ in exchanges] == ["binance", "bybit", "hyperliquid", "okx"]
+    assert stress_assets == len(DEFAULT_ASSETS)
+    with duckdb.connect(str(levstress_home / "levstress.duckdb"), read_only=True) as con:
+        loaded = {
+            table: con.execute(f"SELECT count(*) FROM raw.{table} WHERE partition_date = ?", [YESTERDAY]).fetchone()[0]
+            for table in ("binance_liquidations", "bybit_liquidations")
+        }
+    assert loaded == {"binance_liquidations": written["binance"], "bybit_liquidations": written["bybit"]}
