@@ -15,7 +15,7 @@ DEMO_START ?= 2025-09-01
 DEMO_END ?= 2026-01-31
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
-.PHONY: setup run test ui docs lint clean
+.PHONY: setup run test bench ui docs lint clean
 setup: $(VENV)/.installed dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -41,6 +41,9 @@ run: setup
 
 test: setup
 	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

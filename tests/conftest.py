@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from orchestration.dbt_manifest import ensure_manifest
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
@@ -15,15 +14,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """dagster-dbt loads the manifest when orchestration.definitions is imported; `make setup`
-    prepares it, and this makes a bare `pytest` work too."""
-    manifest = ROOT / "dbt_project" / "target" / "manifest.json"
-    if not manifest.exists():
-        env = {**os.environ, "LEVSTRESS_HOME": str(tmp_path_factory.mktemp("parse-home"))}
-        dbt = Path(sys.executable).parent / "dbt"
-        subprocess.run(
-            [str(dbt), "parse", "--profiles-dir", ".", "--quiet"], cwd=ROOT / "dbt_project", env=env, check=True
-        )
-    return manifest
+    keeps it current, and this makes a bare `pytest` work too."""
+    return ensure_manifest(tmp_path_factory.mktemp("parse-home"))
 
 
 @pytest.fixture
