@@ -22,7 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from orchestration.partitions import run_window_days
+from orchestration.partitions import DAILY_FRESHNESS, run_window_days
 from orchestration.resources import WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -41,7 +41,12 @@ class LevstressTranslator(DagsterDbtTranslator):
         layer = (node.get("fqn") or ["", "other"])[1] if node.get("resource_type") == "model" else None
         if layer is None:
             return spec
-        return spec.replace_attributes(group_name=layer, owners=["team:levstress"], kinds={"dbt", "duckdb"})
+        return spec.replace_attributes(
+            group_name=layer,
+            owners=["team:levstress"],
+            kinds={"dbt", "duckdb"},
+            freshness_policy=DAILY_FRESHNESS if layer == "marts" else None,
+        )
 
 
 KEPT_DBT_RUNS = 10
@@ -84,10 +89,36 @@ def window_environment(window: Mapping[str, str]) -> Iterator[None]:
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, config: DbtConfig
 ) -> Iterator[Any]:
-    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    # dbt's unit tests check the SQL logic, not the data: they run in `make test`
+    # (tests/test_pipeline_e2e.py), not in every production build, as dbt recommends.
+    args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
     target = run_target_path(warehouse.paths().dbt_runs, context.run_id)
+    # Events are held until dbt exits: only then can this process open the DuckDB file (one
+    # writer) to count each mart's rows for its materialization. A failed build still reports
+    # every model that did build before the error is raised.
+    events: list[Any] = []
+    failure: Exception | None = None
     with window_environment(build_window(context, config.full_refresh)):
-        yield from dbt.cli(args, context=context, target_path=target).stream()
+        try:
+            events.extend(dbt.cli(args, context=context, target_path=target).stream())
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the events
+            failure = exc
+    marts = [e.output_name.removeprefix(MART_PREFIX) for e in events if _is_mart_output(e)]
+    counts = warehouse.engine().row_counts("marts", marts) if marts else {}
+    for event in events:
+        if _is_mart_output(event):
+            count = counts.get(event.output_name.removeprefix(MART_PREFIX))
+            event = event.with_metadata({**event.metadata, "dagster/row_count": count}) if count is not None else event
+        yield event
+    if failure is not None:
+        raise failure
+
+
+MART_PREFIX = "marts__"
+
+
+def _is_mart_output(event: Any) -> bool:
+    return isinstance(event, dg.Output) and event.output_name.startswith(MART_PREFIX)
 
 
 def run_target_path(root: Path, run_id: str, keep: int = KEPT_DBT_RUNS) -> Path:

@@ -3,7 +3,7 @@ the Parquet exports. Runs only if every upstream check in the run passed."""
 
 import dagster as dg
 
-from orchestration.partitions import run_window_days
+from orchestration.partitions import DAILY_FRESHNESS, run_window_days
 from orchestration.resources import WarehouseResource
 from quality.suites import MART_SUITES
 from quality.validate import validate
@@ -57,8 +57,10 @@ def build_mart_check(mart: str) -> dg.AssetChecksDefinition:
     pool="warehouse",
     kinds={"duckdb", "parquet"},
     owners=["team:levstress"],
-    description="serving.duckdb (read-only snapshot of every mart, DuckDB 1.x storage format) and one Parquet "
-    "file per mart under export/, replaced atomically after every gate of the run passed.",
+    freshness_policy=DAILY_FRESHNESS,
+    description="serving.duckdb (read-only snapshot of every mart, DuckDB 1.x storage format) and the Parquet "
+    "exports (export/<mart>/<mart>_<YYYY-MM>.parquet, one file per month), replaced atomically after every gate "
+    "of the run passed.",
 )
 def published_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     days = run_window_days(context)

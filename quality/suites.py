@@ -41,9 +41,10 @@ def raw_suite(dataset: Dataset, days: list[date]) -> Expectations:
             elif check is Check.SIDE:
                 expectations.append(gxe.ExpectColumnValuesToBeInSet(column=column.name, value_set=["long", "short"]))
             elif check is Check.IN_DAY:
-                expectations.append(
-                    gxe.ExpectColumnValuesToBeBetween(column=column.name, min_value=start, max_value=end)
-                )
+                # min and max inside the window <=> every value inside it; GX's per-value check on
+                # timestamps maps a Python function over the column (~1 s per 80k rows).
+                expectations.append(gxe.ExpectColumnMinToBeBetween(column=column.name, min_value=start, max_value=end))
+                expectations.append(gxe.ExpectColumnMaxToBeBetween(column=column.name, min_value=start, max_value=end))
     if "usd_value" in dataset.schema.names:
         expectations.append(gxe.ExpectColumnValuesToBeBetween(column="usd_value", max_value=MAX_EVENT_USD))
     for column in ("long_usd", "short_usd"):

@@ -92,7 +92,11 @@ def validate(name: str, frame: pd.DataFrame, expectations: list[Any]) -> Quality
                 expectation=item.expectation_config.type,
                 column=kwargs.get("column") or ",".join(kwargs.get("column_list") or []) or None,
                 unexpected_count=item.result.get("unexpected_count"),
-                examples=list(item.result.get("partial_unexpected_list") or ([exception] if exception else [])),
+                examples=list(
+                    item.result.get("partial_unexpected_list")
+                    or ([f"observed {item.result['observed_value']}"] if "observed_value" in item.result else [])
+                    or ([exception] if exception else [])
+                ),
             )
         )
     return report

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -24,6 +26,7 @@ from storage.engine import Paths
 if TYPE_CHECKING:  # pandas costs ~1 s to import; DuckDB's .df() imports it when needed
     import pandas as pd
 
+EXPORT_VERSIONS = ".versions"
 SERVING_STORAGE_VERSION = "v1.0.0"  # readable by the DuckDB 1.x builds that BI drivers embed
 REJECTS_TABLE = "rejected_rows"
 
@@ -90,14 +93,31 @@ class DuckDBEngine:
                 return con.execute(sql).df()
             return con.execute(f"{sql} WHERE {_quote(date_column)} = ANY(?::DATE[])", [days]).df()
 
+    def row_counts(self, schema: str, tables: list[str]) -> dict[str, int]:
+        with self.connect() as con:
+            existing = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [schema]
+                ).fetchall()
+            }
+            return {
+                t: con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(t)}").fetchone()[0]
+                for t in tables
+                if t in existing
+            }
+
     def publish(self, marts: list[str]) -> dict[str, int]:
-        """Write-audit-publish, last step: build the snapshot and Parquet files under temporary
-        names, then rename them over the old ones, so readers see the old or the new copy only."""
+        """Write-audit-publish, last step. The snapshot is built under a temporary name and renamed
+        over the old one; each mart's Parquet files are written into a new version folder and the
+        mart's folder (a symlink) is switched to it in one rename. Readers see the old or the new
+        copy, never a mix; the previous version stays on disk for readers still holding it."""
         serving_tmp = self.paths.serving.with_name(f".{self.paths.serving.name}.{os.getpid()}.tmp")
         serving_tmp.unlink(missing_ok=True)
-        self.paths.export.mkdir(parents=True, exist_ok=True)
+        version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        version_dir = self.paths.export / EXPORT_VERSIONS / version
         counts: dict[str, int] = {}
-        renames: list[tuple[str, str]] = []
+        files: dict[str, list[str]] = {}
         with self.connect() as con:
             con.execute(f"ATTACH '{serving_tmp}' AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
             try:
@@ -105,21 +125,72 @@ class DuckDBEngine:
                 for mart in marts:
                     con.execute(f"CREATE TABLE serving.marts.{_quote(mart)} AS SELECT * FROM marts.{_quote(mart)}")
                     counts[mart] = con.execute(f"SELECT count(*) FROM serving.marts.{_quote(mart)}").fetchone()[0]
-                    parquet_tmp = self.paths.export / f".{mart}.parquet.tmp"
-                    con.execute(f"COPY marts.{_quote(mart)} TO '{parquet_tmp}' (FORMAT parquet, COMPRESSION zstd)")
-                    renames.append((str(parquet_tmp), str(self.paths.export / f"{mart}.parquet")))
+                    files[mart] = _export_by_month(con, mart, version_dir / mart)
             finally:
                 con.execute("DETACH serving")
         _fsync(serving_tmp)
         os.replace(serving_tmp, self.paths.serving)
-        for tmp, final in renames:
-            _fsync(tmp)
-            os.replace(tmp, final)
-        manifest = {"published_at": datetime.now(UTC).isoformat(), "row_counts": counts}
+        for mart in marts:
+            _switch_link(self.paths.export / mart, Path(EXPORT_VERSIONS) / version / mart)
+            (self.paths.export / f"{mart}.parquet").unlink(missing_ok=True)  # the single-file layout before 2026-11
+        manifest = {
+            "published_at": datetime.now(UTC).isoformat(),
+            "version": version,
+            "layout": "export/<mart>/<mart>_<YYYY-MM>.parquet: one file per calendar month of the mart's time column",
+            "row_counts": counts,
+            "files": files,
+        }
         manifest_tmp = self.paths.export / ".manifest.json.tmp"
         manifest_tmp.write_text(json.dumps(manifest, indent=2))
         os.replace(manifest_tmp, self.paths.export / "manifest.json")
+        _prune_versions(self.paths.export / EXPORT_VERSIONS, keep=2)
         return counts
+
+
+def _time_column(con: duckdb.DuckDBPyConnection, mart: str) -> str:
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ?", [mart]
+        ).fetchall()
+    }
+    return next(c for c in ("date", "hour_start") if c in columns)
+
+
+def _export_by_month(con: duckdb.DuckDBPyConnection, mart: str, directory: Path) -> list[str]:
+    """One zstd Parquet file per calendar month, rows in time order, so engines skip whole files
+    by name or by their min/max statistics; column types are the table's."""
+    directory.mkdir(parents=True, exist_ok=True)
+    column = _quote(_time_column(con, mart))
+    months = [
+        m
+        for (m,) in con.execute(
+            f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM marts.{_quote(mart)} ORDER BY 1"
+        ).fetchall()
+    ]
+    names = []
+    for month in months:
+        path = directory / f"{mart}_{month}.parquet"
+        rows = f"SELECT * FROM marts.{_quote(mart)} WHERE strftime({column}, '%Y-%m') = '{month}' ORDER BY {column}"
+        con.execute(f"COPY ({rows}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+        _fsync(path)
+        names.append(path.name)
+    return names
+
+
+def _switch_link(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target`` (relative) with one atomic rename."""
+    if link.exists() and not link.is_symlink():  # a folder from an older layout
+        shutil.rmtree(link)
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    os.replace(tmp, link)
+
+
+def _prune_versions(root: Path, keep: int) -> None:
+    for old in sorted(root.iterdir())[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _fsync(path: object) -> None:

@@ -155,7 +155,7 @@ def test_pyarrow_reads_every_export_with_column_types(published, counts, column_
     manifest = json.loads((published / "export" / "manifest.json").read_text())
     assert manifest["row_counts"] == counts
     for mart in MARTS:
-        table = pq.read_table(published / "export" / f"{mart}.parquet")
+        table = pq.read_table(published / "export" / mart)
         assert table.num_rows == counts[mart], mart
         assert table.column_names == list(column_types[mart]), mart
         for field in table.schema:
@@ -164,18 +164,36 @@ def test_pyarrow_reads_every_export_with_column_types(published, counts, column_
 
 def test_polars_reads_every_export_with_column_types(published, counts, column_types):
     for mart in MARTS:
-        frame = pl.read_parquet(published / "export" / f"{mart}.parquet")
+        frame = pl.read_parquet(published / "export" / mart / "*.parquet")
         assert frame.height == counts[mart], mart
         assert frame.columns == list(column_types[mart]), mart
         for name, dtype in frame.schema.items():
             assert _polars_type_matches(column_types[mart][name], dtype), (mart, name, dtype)
-    hourly = pl.scan_parquet(published / "export" / "fct_liquidations_hourly.parquet")
+    hourly = pl.scan_parquet(published / "export" / "fct_liquidations_hourly" / "*.parquet")
     top = (
         hourly.group_by("hour_start")
         .agg(pl.col("long_liquidations_usd").sum())
         .sort("long_liquidations_usd", descending=True)
     )
     assert top.head(1).collect().height == 1
+
+
+def test_exports_are_one_file_per_month_for_pruning_by_date(published, counts):
+    """Each file holds one calendar month of the mart's time column (named for it, so an engine
+    can skip it by name or by its min/max statistics), and the files add up to the mart."""
+    for mart in MARTS:
+        files = sorted((published / "export" / mart).glob("*.parquet"))
+        assert files, mart
+        total = 0
+        for path in files:
+            table = pq.read_table(path)
+            column = "date" if "date" in table.column_names else "hour_start"
+            month = path.stem.removeprefix(f"{mart}_")
+            assert {v.strftime("%Y-%m") for v in table.column(column).to_pylist()} == {month}, path
+            stats = pq.ParquetFile(path).metadata.row_group(0).column(table.column_names.index(column)).statistics
+            assert stats.has_min_max and stats.min.strftime("%Y-%m") == month == stats.max.strftime("%Y-%m")
+            total += table.num_rows
+        assert total == counts[mart], mart
 
 
 # --- older DuckDB 1.x clients, as embedded in BI drivers ------------------------------------------
