@@ -103,22 +103,21 @@ def dbt_models(
             events.extend(dbt.cli(args, context=context, target_path=target).stream())
         except Exception as exc:  # noqa: BLE001 - re-raised below, after the events
             failure = exc
-    marts = [e.output_name.removeprefix(MART_PREFIX) for e in events if _is_mart_output(e)]
-    counts = warehouse.engine().row_counts("marts", marts) if marts else {}
+    built = [_relation(e) for e in events if isinstance(e, dg.Output)]
+    counts = warehouse.engine().row_counts(built) if built else {}
     for event in events:
-        if _is_mart_output(event):
-            count = counts.get(event.output_name.removeprefix(MART_PREFIX))
-            event = event.with_metadata({**event.metadata, "dagster/row_count": count}) if count is not None else event
+        if isinstance(event, dg.Output) and (count := counts.get(_relation(event))) is not None:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": count})
         yield event
     if failure is not None:
         raise failure
 
 
-MART_PREFIX = "marts__"
-
-
-def _is_mart_output(event: Any) -> bool:
-    return isinstance(event, dg.Output) and event.output_name.startswith(MART_PREFIX)
+def _relation(output: dg.Output) -> tuple[str, str]:
+    """(schema, relation) of a dbt model's output: the asset key is [layer, model] and each layer
+    is its own schema."""
+    schema, _, name = output.output_name.partition("__")
+    return schema, name
 
 
 def run_target_path(root: Path, run_id: str, keep: int = KEPT_DBT_RUNS) -> Path:

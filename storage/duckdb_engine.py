@@ -93,18 +93,14 @@ class DuckDBEngine:
                 return con.execute(sql).df()
             return con.execute(f"{sql} WHERE {_quote(date_column)} = ANY(?::DATE[])", [days]).df()
 
-    def row_counts(self, schema: str, tables: list[str]) -> dict[str, int]:
+    def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         with self.connect() as con:
-            existing = {
-                name
-                for (name,) in con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [schema]
-                ).fetchall()
-            }
+            existing = set(con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall())
+            existing |= set(con.execute("SELECT schema_name, view_name FROM duckdb_views()").fetchall())
             return {
-                t: con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(t)}").fetchone()[0]
-                for t in tables
-                if t in existing
+                (schema, name): con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(name)}").fetchone()[0]
+                for schema, name in relations
+                if (schema, name) in existing
             }
 
     def publish(self, marts: list[str]) -> dict[str, int]:

@@ -52,8 +52,8 @@ class Engine(Protocol):
     def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
         """The rows of ``schema.table`` whose ``date_column`` falls on one of ``days`` (all if None)."""
 
-    def row_counts(self, schema: str, tables: list[str]) -> dict[str, int]:
-        """Rows per table of ``schema`` (tables that do not exist are left out)."""
+    def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Rows per (schema, table or view); relations that do not exist are left out."""
 
     def publish(self, marts: list[str]) -> dict[str, int]:
         """Write the read-only serving snapshot and the Parquet exports (one file per mart and
