@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ingestion.schemas import LINEAGE_COLUMNS, REJECTS_SCHEMA, Check, Dataset
+from ingestion.schemas import LINEAGE_COLUMNS, REJECTS_SCHEMA, Check, Column, Dataset
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -112,20 +113,77 @@ class ParsedBatch:
         return self.rejects.num_rows
 
 
-def _check(check: Check, name: str, value: Any, day: date) -> str | None:
-    if check is Check.REQUIRED and value is None:
+def _check_message(check: Check, name: str, value: Any, day: date) -> str:
+    if check is Check.REQUIRED:
         return f"{name} is missing"
-    if value is None:
-        return None
-    if check is Check.POSITIVE and value <= 0:
+    if check is Check.POSITIVE:
         return f"{name} must be > 0, got {value}"
-    if check is Check.NON_NEGATIVE and value < 0:
+    if check is Check.NON_NEGATIVE:
         return f"{name} must be >= 0, got {value}"
-    if check is Check.IN_DAY and value.date() != day:
+    if check is Check.IN_DAY:
         return f"{name} {value.isoformat()} is outside the partition day {day.isoformat()}"
-    if check is Check.SIDE and value not in ("long", "short"):
-        return f"{name} must be long or short, got {value!r}"
-    return None
+    return f"{name} must be long or short, got {value!r}"
+
+
+def _violations(check: Check, values: pa.Array, days: pa.Array) -> pa.Array:
+    """Rows breaking ``check``, as a boolean array (a null value breaks only REQUIRED)."""
+    if check is Check.REQUIRED:
+        return pc.is_null(values)
+    if check is Check.POSITIVE:
+        broken = pc.less_equal(values, 0)
+    elif check is Check.NON_NEGATIVE:
+        broken = pc.less(values, 0)
+    elif check is Check.IN_DAY:
+        broken = pc.not_equal(pc.cast(values, pa.date32()), days)
+    else:
+        broken = pc.invert(pc.is_in(values, value_set=pa.array(["long", "short"])))
+    return pc.fill_null(broken, False)
+
+
+# Value types for which Arrow converts a whole column at once, per target type.
+_FAST_TYPES: dict[str, frozenset[type]] = {
+    "double": frozenset({float, int, type(None)}),
+    "int32": frozenset({int, type(None)}),
+    "timestamp[us]": frozenset({datetime, type(None)}),
+    "date32[day]": frozenset({date, type(None)}),
+}
+_STRINGS = frozenset({str, type(None)})
+
+
+def _convert_column(column: Column, raw: list[Any]) -> tuple[pa.Array, dict[int, str]]:
+    """The column as one typed Arrow array, plus the rows whose value could not be converted (as
+    nulls in the array). Whole-column conversion when the values' Python types allow it; the
+    per-value converters otherwise (mixed or odd input is rare and gets the exact reason)."""
+    kind = str(column.type)
+    types = set(map(type, raw))
+    try:
+        if kind == "string" and types <= _STRINGS:
+            strings = pa.array(raw, type=pa.string())
+            return pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings), {}
+        if kind in _FAST_TYPES and types <= _FAST_TYPES[kind]:
+            return _finite(pa.array(raw, type=column.type)), {}
+        if kind == "double" and types <= _STRINGS:  # numbers sent as strings: Arrow parses exactly
+            strings = pa.array(raw, type=pa.string())
+            blank = pc.equal(strings, "")
+            return _finite(pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), strings), pa.float64())), {}
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass  # something in the column is not what it looks like: find it value by value
+    convert = _CONVERTERS[kind]
+    values: list[Any] = []
+    errors: dict[int, str] = {}
+    for index, value in enumerate(raw):
+        try:
+            values.append(convert(value))
+        except (RowError, ValueError, TypeError) as exc:
+            values.append(None)
+            errors[index] = f"{column.name}: {exc}"
+    return pa.array(values, type=column.type), errors
+
+
+def _finite(values: pa.Array) -> pa.Array:
+    if pa.types.is_floating(values.type) and not pc.all(pc.is_finite(pc.fill_null(values, 0.0))).as_py():
+        raise pa.ArrowInvalid("non-finite value")  # NaN / Infinity: the per-value path names it
+    return values
 
 
 def build_batch(
@@ -133,47 +191,55 @@ def build_batch(
     source_table: str,
     records: Iterable[tuple[dict[str, Any], date, str]],
 ) -> ParsedBatch:
-    """records: (record, partition day, payload_ref). Converts column-wise into Python lists, then
-    builds the Arrow table in one call per column (no per-row inserts anywhere)."""
-    columns = dataset.columns + LINEAGE_COLUMNS
-    converters = [(c, _CONVERTERS[str(c.type)]) for c in dataset.columns]
-    values: dict[str, list[Any]] = {c.name: [] for c in columns}
+    """records: (record, partition day, payload_ref). Each column is converted and checked as a
+    whole Arrow array (no per-row inserts or per-row checks); a row that breaks a rule goes to
+    the rejects with the first reason, in column order."""
+    rows: list[dict[str, Any]] = []
+    days: list[date] = []
+    refs: list[str] = []
     rejects: dict[str, list[Any]] = {name: [] for name in REJECTS_SCHEMA.names}
+
+    def reject(record: Any, day: date, ref: str, reason: str) -> None:
+        rejects["source_table"].append(source_table)
+        rejects["partition_date"].append(day)
+        rejects["reason"].append(reason)
+        rejects["record"].append(json.dumps(record, default=str, sort_keys=True))
+        rejects["payload_ref"].append(ref)
+
     for record, day, payload_ref in records:
-        row, reason = _convert(record, converters, day)
-        if reason is None:
-            for name, value in row.items():
-                values[name].append(value)
-            values["partition_date"].append(day)
-            values["payload_ref"].append(payload_ref)
+        if not isinstance(record, dict):
+            reject(record, day, payload_ref, f"record is {type(record).__name__}, not an object")
+        elif "_reject" in record:
+            reject(record, day, payload_ref, str(record["_reject"]))
         else:
-            rejects["source_table"].append(source_table)
-            rejects["partition_date"].append(day)
-            rejects["reason"].append(reason)
-            rejects["record"].append(json.dumps(record, default=str, sort_keys=True))
-            rejects["payload_ref"].append(payload_ref)
-    schema = pa.schema([(c.name, c.type) for c in columns])
-    table = pa.Table.from_pydict(values, schema=schema)
-    return ParsedBatch(table, pa.Table.from_pydict(rejects, schema=REJECTS_SCHEMA))
+            rows.append(record)
+            days.append(day)
+            refs.append(payload_ref)
 
-
-def _convert(record: dict[str, Any], converters: list, day: date) -> tuple[dict[str, Any], str | None]:
-    if not isinstance(record, dict):
-        return {}, f"record is {type(record).__name__}, not an object"
-    if "_reject" in record:
-        return {}, str(record["_reject"])
-    row: dict[str, Any] = {}
-    for column, convert in converters:
-        try:
-            value = convert(record.get(column.name))
-        except (RowError, ValueError, TypeError) as exc:
-            return {}, f"{column.name}: {exc}"
+    day_array = pa.array(days, type=pa.date32())
+    reasons: list[str | None] = [None] * len(rows)
+    arrays: dict[str, pa.Array] = {}
+    for column in dataset.columns:
+        values, errors = _convert_column(column, [r.get(column.name) for r in rows])
+        for index, problem in errors.items():
+            reasons[index] = reasons[index] or problem
         for check in column.checks:
-            problem = _check(check, column.name, value, day)
-            if problem:
-                return {}, problem
-        row[column.name] = value
-    return row, None
+            broken = _violations(check, values, day_array)
+            if pc.any(broken).as_py():
+                for index in pc.indices_nonzero(broken).to_pylist():
+                    if reasons[index] is None and index not in errors:
+                        reasons[index] = _check_message(check, column.name, values[index].as_py(), days[index])
+        arrays[column.name] = values
+    arrays["partition_date"] = day_array
+    arrays["payload_ref"] = pa.array(refs, type=pa.string())
+    schema = pa.schema([(c.name, c.type) for c in dataset.columns + LINEAGE_COLUMNS])
+    table = pa.Table.from_pydict(arrays, schema=schema)
+    bad = [i for i, reason in enumerate(reasons) if reason is not None]
+    if bad:
+        for index in bad:
+            reject(rows[index], days[index], refs[index], reasons[index] or "")
+        table = table.filter(pa.array([reason is None for reason in reasons]))
+    return ParsedBatch(table, pa.Table.from_pydict(rejects, schema=REJECTS_SCHEMA))
 
 
 def utc_day_bounds_ms(day: date) -> tuple[int, int]:

@@ -7,13 +7,13 @@ tape is downloaded from it. Either way the daily asset parses the same file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import requests
 
 from ingestion.http import Page, SourceError
@@ -58,7 +58,7 @@ def ndjson_messages(page: Page) -> Iterator[Any]:
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
+            yield orjson.loads(line)
         except ValueError as exc:
             yield {"_reject": f"tape line {number} is not JSON ({exc})", "_raw": line[:200].decode("utf-8", "replace")}
 
