@@ -5,8 +5,14 @@ Plus the live-only rules: look-back limits and sources that need a key."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -16,6 +22,7 @@ from websockets.sync.server import ServerConnection
 
 from ingestion.collector import LiquidationCollector
 from ingestion.http import SourceError
+from ingestion.landing import read_archive
 from ingestion.pipeline import BeyondLookBack, ingest, servable_days
 from ingestion.registry import ENDPOINTS, SOURCES, SOURCES_BY_NAME
 from ingestion.simulator import Fault, Simulator
@@ -24,9 +31,9 @@ from ingestion.streams import LiquidationStream
 from orchestration.resources import MarketSourcesResource
 from orchestration.settings import DEFAULT_ASSETS
 from storage import Paths
-from tests.pipeline_helpers import run_range
 from tests.test_collector import hold, run_until, ws_server
 
+REPO = Path(__file__).resolve().parent.parent
 TODAY = datetime.now(UTC).date()
 YESTERDAY = TODAY - timedelta(days=1)
 
@@ -61,6 +68,40 @@ def test_a_truncated_payload_fails_with_an_error_naming_source_endpoint_and_para
         client = SOURCES_BY_NAME["binance"].client(sim.base_url("binance"), demo=False)
         with pytest.raises(SourceError, match=r"binance .*klines.*BTCUSDT"):
             ingest(ENDPOINTS["binance_klines"], FetchContext(client, DEFAULT_ASSETS), [day], tmp_path, today=TODAY)
+
+
+def test_an_empty_page_in_the_middle_of_pagination_fails_clearly_and_keeps_the_pages(tmp_path: Path) -> None:
+    first, last = date(2025, 1, 1), date(2025, 7, 31)  # 212 days of 8-hourly funding: two pages
+    start = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    full_page = [
+        {"symbol": "BTCUSDT", "fundingTime": start + i * 8 * 3_600_000, "fundingRate": "0.00010000", "markPrice": "1"}
+        for i in range(500)
+    ]
+    answers = [json.dumps(full_page).encode(), b"[]"]  # the second page comes back empty
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = answers.pop(0) if answers else b"[]"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        client = SOURCES_BY_NAME["binance"].client(f"http://127.0.0.1:{httpd.server_address[1]}", demo=True)
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        with pytest.raises(SourceError, match=r"binance .*fundingRate.*empty page in the middle of pagination"):
+            ingest(ENDPOINTS["binance_funding"], FetchContext(client, ("BTC",)), days, tmp_path)
+    finally:
+        httpd.shutdown()
+    partial = list(read_archive(tmp_path / "binance" / "funding" / f"{first}_{last}.partial.ndjson"))
+    assert [len(json.loads(p.body)) for p in partial] == [500, 0]  # what arrived is kept
 
 
 def record(stream: LiquidationStream, frames: list[str], landing: Path) -> int:
@@ -102,8 +143,29 @@ def test_live_mode_materializes_yesterday_and_builds_the_marts(
         written = record_yesterday(sim, levstress_home / "landing")
         assert all(n > 0 for n in written.values())
 
-        result = run_range(YESTERDAY.isoformat(), YESTERDAY.isoformat())
-        assert result.success
+        # As a user runs it: the Dagster CLI in its own process, against its own instance.
+        dagster_home = levstress_home / "dagster"
+        dagster_home.mkdir()
+        shutil.copy(REPO / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
+        run = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "asset",
+                "materialize",
+                "-m",
+                "orchestration.definitions",
+                "--select",
+                "*",
+                "--partition",
+                YESTERDAY.isoformat(),
+            ],
+            cwd=REPO,
+            env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr[-4000:]
+        assert "RUN_SUCCESS" in run.stderr
 
     with duckdb.connect(str(levstress_home / "serving.duckdb"), read_only=True) as con:
         exchanges = con.execute(

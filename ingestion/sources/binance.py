@@ -19,6 +19,7 @@ from ingestion.streams import LiquidationStream, StreamEvent
 
 EXCHANGE = "binance"
 PAGE_LIMIT = 500
+HOUR_MS = 3_600_000
 
 
 def symbol(asset: str) -> str:
@@ -36,8 +37,10 @@ def _body(page: Page) -> Any:
     return payload
 
 
-def _walk(ctx: FetchContext, window: Window, path: str, time_key: Any, **params: Any) -> Iterator[Page]:
-    """Ascending endpoints: ask for the window, continue from the last time + 1 while pages are full."""
+def _walk(ctx: FetchContext, window: Window, path: str, time_key: Any, step_ms: int, **params: Any) -> Iterator[Page]:
+    """Ascending endpoints: ask for the window, continue from the last time + 1 while pages are
+    full. ``step_ms`` is the series' cadence: an empty page after a full one while a whole step
+    still fits before the window's end is a broken page, not the end of the data."""
     start, end = window.start_ms, window.end_ms
     for asset in ctx.assets:
         cursor = start
@@ -46,13 +49,18 @@ def _walk(ctx: FetchContext, window: Window, path: str, time_key: Any, **params:
             page = ctx.client.get(path, query, window.context(asset=asset))
             yield page
             rows = require_list(page, _body(page), "response")
+            if not rows and cursor > start and cursor + step_ms <= end:
+                raise page.error(
+                    f"empty page in the middle of pagination: nothing after {ms_to_datetime(cursor - 1)} although "
+                    f"the window runs to {ms_to_datetime(end)}; the pages before it are kept in the landing zone"
+                )
             if len(rows) < PAGE_LIMIT:
                 break
             cursor = int(time_key(rows[-1])) + 1
 
 
 def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    return _walk(ctx, window, "/fapi/v1/fundingRate", lambda r: r["fundingTime"])
+    return _walk(ctx, window, "/fapi/v1/fundingRate", lambda r: r["fundingTime"], 8 * HOUR_MS)
 
 
 def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
@@ -71,7 +79,7 @@ def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
 
 
 def fetch_open_interest(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    return _walk(ctx, window, "/futures/data/openInterestHist", lambda r: r["timestamp"], period="1h")
+    return _walk(ctx, window, "/futures/data/openInterestHist", lambda r: r["timestamp"], HOUR_MS, period="1h")
 
 
 def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
@@ -90,7 +98,7 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
 
 
 def fetch_klines(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    return _walk(ctx, window, "/fapi/v1/klines", lambda r: r[0], interval="1h")
+    return _walk(ctx, window, "/fapi/v1/klines", lambda r: r[0], HOUR_MS, interval="1h")
 
 
 def parse_klines(page: Page) -> Iterator[dict[str, Any]]:
