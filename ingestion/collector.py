@@ -104,9 +104,6 @@ class RecentKeys:
             self._keys.popitem(last=False)
         return True
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
 
 @dataclass
 class CollectorStats:
