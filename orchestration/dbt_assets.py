@@ -94,7 +94,7 @@ def dbt_models(
     args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
     target = run_target_path(warehouse.paths().dbt_runs, context.run_id)
     # Events are held until dbt exits: only then can this process open the DuckDB file (one
-    # writer) to count each model's rows for its materialization. A failed build still reports
+    # writer) to count each table's rows for its materialization. A failed build still reports
     # every model that did build before the error is raised.
     events: list[Any] = []
     failure: Exception | None = None

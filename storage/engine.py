@@ -53,7 +53,7 @@ class Engine(Protocol):
         """The rows of ``schema.table`` whose ``date_column`` falls on one of ``days`` (all if None)."""
 
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """Rows per (schema, table or view); relations that do not exist are left out."""
+        """Rows per (schema, table); views and relations that do not exist are left out."""
 
     def publish(self, marts: list[str]) -> dict[str, int]:
         """Write the read-only serving snapshot and the Parquet exports (one file per mart and
