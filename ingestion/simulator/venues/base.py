@@ -108,6 +108,14 @@ class VenueApp:
         return ms_to_day(self.ctx.now_ms if start is None else start)
 
 
+_UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080, "M": 43200}
+
+
+def interval_minutes(*labels: str) -> dict[str, int]:
+    """Interval labels as most venues spell them ("5m", "1h", "1d", "1w", "1M") -> minutes."""
+    return {label: int(label[:-1]) * _UNIT_MINUTES[label[-1]] for label in labels}
+
+
 def first_int(req: Request, *names: str, shift: int = 0, scale: int = 1) -> int | None:
     """The first of ``names`` present in the query, as ms (``scale`` converts seconds)."""
     for name in names:

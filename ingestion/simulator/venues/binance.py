@@ -9,24 +9,14 @@ from ingestion.simulator.catalog import ASSET_INDEX, ASSETS, EXCHANGE_INDEX, SPE
 from ingestion.simulator.coins import TRACKED_COIN, supply_of
 from ingestion.simulator.market import FUNDING_HOURS
 from ingestion.simulator.timegrid import HOUR_MS, MINUTE_MS, ORIGIN_MS
-from ingestion.simulator.venues.base import SimContext, VenueApp, first_int
+from ingestion.simulator.venues.base import SimContext, VenueApp, first_int, interval_minutes
 from ingestion.simulator.wire import Params, Reply, Request, Response, fixed, json_response
 
 VENUE = EXCHANGE_INDEX["binance"]
-INTERVALS = {
-    "5m": 5,
-    "15m": 15,
-    "30m": 30,
-    "1h": 60,
-    "2h": 120,
-    "4h": 240,
-    "6h": 360,
-    "8h": 480,
-    "12h": 720,
-    "1d": 1440,
-    "3d": 4320,
-}  # 1m/3m/1w/1M are not simulated
-OI_PERIODS = {"5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240, "6h": 360, "12h": 720, "1d": 1440}
+INTERVALS = interval_minutes(
+    "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d"
+)  # 1m/3m/1w/1M are not simulated
+OI_PERIODS = interval_minutes("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")
 
 
 def error(code: int, msg: str, status: int = 400) -> Response:

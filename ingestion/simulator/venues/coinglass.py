@@ -17,24 +17,12 @@ import numpy as np
 from ingestion.simulator.catalog import ASSET_INDEX, ASSETS, EXCHANGE_INDEX
 from ingestion.simulator.events import bucket_sums
 from ingestion.simulator.timegrid import MINUTE_MS, ORIGIN_MS, ceil_to, floor_to
-from ingestion.simulator.venues.base import SimContext, VenueApp, first_int
+from ingestion.simulator.venues.base import SimContext, VenueApp, first_int, interval_minutes
 from ingestion.simulator.wire import Params, Reply, Request, Response, json_response
 
 # Exchange names as CoinGlass spells them -> simulated venue.
 EXCHANGES = {"Binance": "binance", "Bybit": "bybit", "OKX": "okx", "Hyperliquid": "hyperliquid"}
-INTERVALS = {
-    "1m": 1,
-    "3m": 3,
-    "5m": 5,
-    "15m": 15,
-    "30m": 30,
-    "1h": 60,
-    "4h": 240,
-    "6h": 360,
-    "8h": 480,
-    "12h": 720,
-    "1d": 1440,
-}  # 1w is not simulated
+INTERVALS = interval_minutes("1m", "3m", "5m", "15m", "30m", "1h", "4h", "6h", "8h", "12h", "1d")  # 1w is not simulated
 MAX_LIMIT = 1000
 DECIMALS = 5  # as in the official example (5916885.14234)
 

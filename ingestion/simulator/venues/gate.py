@@ -13,11 +13,11 @@ from ingestion.simulator.catalog import ASSET_INDEX, ASSETS, EXCHANGE_INDEX, SPE
 from ingestion.simulator.events import bucket_sums
 from ingestion.simulator.market import FUNDING_HOURS
 from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, STEP_MS, ms_to_day
-from ingestion.simulator.venues.base import FAULT_ASSET, SimContext, VenueApp, first_int, newest_first
+from ingestion.simulator.venues.base import FAULT_ASSET, SimContext, VenueApp, first_int, interval_minutes, newest_first
 from ingestion.simulator.wire import Params, Reply, Request, Response, json_response, trimmed
 
 VENUE = EXCHANGE_INDEX["gate"]
-INTERVALS = {"5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440}
+INTERVALS = interval_minutes("5m", "15m", "30m", "1h", "4h", "1d")
 CANDLE_INTERVALS = {**INTERVALS, "8h": 480}  # 1m/10s/7d are not simulated
 CONTRACT = re.compile(r"^/futures/usdt/contracts/([A-Z]+_USDT)$")
 

@@ -10,28 +10,13 @@ import numpy as np
 from ingestion.simulator.bars import bars, candle_opens
 from ingestion.simulator.catalog import ASSET_INDEX, ASSETS, EXCHANGE_INDEX, SPECS
 from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS
-from ingestion.simulator.venues.base import SimContext, VenueApp
+from ingestion.simulator.venues.base import SimContext, VenueApp, interval_minutes
 from ingestion.simulator.wire import Reply, Request, Response, fixed, json_response, significant, text_response, trimmed
 
 VENUE = EXCHANGE_INDEX["hyperliquid"]
 MAX_FUNDING_ROWS = 500
 MAX_CANDLES = 5000
-INTERVALS = {
-    "1m": 1,
-    "3m": 3,
-    "5m": 5,
-    "15m": 15,
-    "30m": 30,
-    "1h": 60,
-    "2h": 120,
-    "4h": 240,
-    "8h": 480,
-    "12h": 720,
-    "1d": 1440,
-    "3d": 4320,
-    "1w": 10080,
-    "1M": 43200,
-}
+INTERVALS = interval_minutes("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M")
 UNSIMULATED = {"1m", "3m", "1w", "1M"}  # valid requests answered with no candles
 DESERIALIZE = "Failed to deserialize the JSON body into the target type"
 INTEREST_8H = 0.0001
