@@ -80,6 +80,29 @@ class HttpSettings:
     backoff_max_s: float = 60.0
 
 
+def retrying_session(settings: HttpSettings) -> requests.Session:
+    """A session that retries connection errors, timeouts, 429 and 5xx (every method) with
+    exponential backoff, honouring ``Retry-After``; the last response is returned, not raised."""
+    session = requests.Session()
+    session.headers.update({"User-Agent": "levstress/0.1"})
+    retry = Retry(
+        total=settings.retries,
+        connect=settings.retries,
+        read=settings.retries,
+        status=settings.retries,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,
+        backoff_factor=settings.backoff_factor_s,
+        backoff_max=settings.backoff_max_s,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 class SourceClient:
     """requests session for one source. ``secret_headers`` (API keys) are sent but never logged,
     archived or put into error messages."""
@@ -97,24 +120,10 @@ class SourceClient:
         self.base_url = base_url.rstrip("/")
         self.settings = settings or HttpSettings()
         self._limiter = _RateLimiter(min_interval_s)
-        self.session = requests.Session()
-        self.session.headers.update({"Accept": "application/json", "User-Agent": "levstress/0.1"})
+        # Hyperliquid reads are POSTs; they are idempotent queries, so every method is retried
+        self.session = retrying_session(self.settings)
+        self.session.headers.update({"Accept": "application/json"})
         self.session.headers.update(secret_headers or {})
-        retry = Retry(
-            total=self.settings.retries,
-            connect=self.settings.retries,
-            read=self.settings.retries,
-            status=self.settings.retries,
-            status_forcelist=RETRY_STATUSES,
-            allowed_methods=None,  # Hyperliquid reads are POSTs; they are idempotent queries
-            backoff_factor=self.settings.backoff_factor_s,
-            backoff_max=self.settings.backoff_max_s,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
 
     def get(self, path: str, params: dict[str, Any], context: dict[str, Any] | None = None) -> Page:
         return self._request("GET", path, params, None, context)

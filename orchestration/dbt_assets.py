@@ -38,6 +38,8 @@ class LevstressTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id) or {}
+        if node.get("resource_type") == "seed":
+            return spec.replace_attributes(group_name="reference", owners=["team:levstress"], kinds={"dbt", "csv"})
         layer = (node.get("fqn") or ["", "other"])[1] if node.get("resource_type") == "model" else None
         if layer is None:
             return spec

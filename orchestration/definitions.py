@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.alerts import market_alerts
 from orchestration.dbt_assets import dbt_models, dbt_resource
 from orchestration.partitions import DAILY
 from orchestration.publish import MART_CHECKS, published_snapshot
@@ -15,7 +16,8 @@ daily_job = dg.define_asset_job(
     "levstress_daily",
     selection=dg.AssetSelection.all(),
     partitions_def=DAILY,
-    description="Ingest -> raw checks -> dbt build + tests -> mart checks -> publish, for one day or a range.",
+    description="Ingest -> raw checks -> dbt build + tests -> mart checks -> publish -> alerts, for one day or a "
+    "range.",
 )
 
 daily_schedule = dg.build_schedule_from_partitioned_job(
@@ -26,7 +28,7 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 defs = dg.Definitions(
-    assets=[*RAW_ASSETS, dbt_models, published_snapshot],
+    assets=[*RAW_ASSETS, dbt_models, published_snapshot, market_alerts],
     asset_checks=[*RAW_CHECKS, *MART_CHECKS],
     jobs=[daily_job],
     schedules=[daily_schedule],

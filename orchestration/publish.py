@@ -16,6 +16,11 @@ MARTS = [
     "fct_market_cap_daily",
     "fct_market_breadth_daily",
     "fct_leverage_stress_daily",
+    "fct_liquidation_clusters",
+    "fct_volatility_daily",
+    "fct_stress_vs_episodes",
+    "fct_alerts",
+    "ref_liquidation_episodes",
 ]
 
 

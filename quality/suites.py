@@ -84,7 +84,40 @@ def stress_suite() -> tuple[Expectations, Prepare]:
     ], lambda frame: frame
 
 
+def _with_band_width(frame: pd.DataFrame) -> pd.DataFrame:
+    return _with_total_gap(frame).assign(band_width=frame["price_band_high"] - frame["price_band_low"])
+
+
+def clusters_suite() -> tuple[Expectations, Prepare]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "asset", "price_band_low"]),
+        gxe.ExpectColumnValuesToBeBetween(column="band_width", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(column="total_liquidations_usd", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(column="long_share", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="total_minus_parts", max_value=0.01),
+        gxe.ExpectColumnValuesToNotBeNull(column="near_local_low"),
+        # a band more than 50 % away from the close means a price in the wrong unit, not a market
+        gxe.ExpectColumnValuesToBeBetween(column="distance_from_close_pct", min_value=-50, max_value=50),
+    ], _with_band_width
+
+
+def episodes_comparison_suite() -> tuple[Expectations, Prepare]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeUnique(column="date"),
+        gxe.ExpectColumnValuesToBeBetween(column="total_liquidations_usd", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="long_share", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="own_history_percentile", min_value=0, max_value=100),
+        gxe.ExpectColumnValuesToBeBetween(column="ratio_to_closest_episode", min_value=0, strict_min=True),
+    ], _with_total_gap
+
+
 MART_SUITES: dict[str, Callable[[], tuple[Expectations, Prepare]]] = {
     "fct_liquidation_imbalance_daily": imbalance_suite,
     "fct_leverage_stress_daily": stress_suite,
+    "fct_liquidation_clusters": clusters_suite,
+    "fct_stress_vs_episodes": episodes_comparison_suite,
 }

@@ -151,7 +151,7 @@ def _time_column(con: duckdb.DuckDBPyConnection, mart: str) -> str:
             "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ?", [mart]
         ).fetchall()
     }
-    return next(c for c in ("date", "hour_start") if c in columns)
+    return next(c for c in ("date", "hour_start", "episode_date") if c in columns)
 
 
 def _export_by_month(con: duckdb.DuckDBPyConnection, mart: str, directory: Path) -> list[str]:

@@ -39,6 +39,16 @@ class Paths:
         return self.home / "dbt_runs"
 
     @property
+    def reports(self) -> Path:
+        """The daily HTML stress reports, one file per day."""
+        return self.home / "reports"
+
+    @property
+    def alert_ledger(self) -> Path:
+        """Alerts already handled (one JSON line per alert_id), so none is sent twice."""
+        return self.home / "alerts" / "ledger.ndjson"
+
+    @property
     def lock(self) -> Path:
         return self.home / ".writer.lock"
 

@@ -60,3 +60,9 @@
         else 'calm'
     end
 {%- endmacro %}
+
+{#- A positive number rounded to `digits` significant digits (12345.6 -> 12346 with 5). -#}
+{% macro round_significant(expr, digits) -%}
+    (round({{ expr }} / power(10, floor(log10({{ expr }})) - {{ digits - 1 }}))
+        * power(10, floor(log10({{ expr }})) - {{ digits - 1 }}))
+{%- endmacro %}

@@ -1,21 +1,13 @@
 {#-
   Liquidations of every source summed into UTC hours per exchange and asset.
 
-  Sources are listed here: add a staging model to the matching list to bring in a new venue.
-    * event_models : event-level tapes (dataset liquidation_events), priority 1
-    * bucket_models: aggregator buckets (dataset liquidation_buckets), priority 2
-  When an exchange-day has rows from both kinds, only the highest-priority kind is kept, so an
-  aggregator never double counts a venue whose own tape we collect.
-  Buckets longer than an hour cannot be split into hours and are left out.
+  The sources are listed in macros/liquidation_sources.sql. When an exchange-day has rows from
+  both kinds, only the highest-priority kind is kept, so an aggregator never double counts a
+  venue whose own tape we collect. Buckets longer than an hour cannot be split into hours and
+  are left out.
 -#}
-{%- set event_models = [
-    'stg_binance__liquidations',
-    'stg_bybit__liquidations',
-    'stg_okx__liquidations',
-] -%}
-{%- set bucket_models = [
-    'stg_coinalyze__liquidations',
-] -%}
+{%- set event_models = levstress.liquidation_event_models() -%}
+{%- set bucket_models = levstress.liquidation_bucket_models() -%}
 
 with events_hourly as (
     {% for model in event_models %}
