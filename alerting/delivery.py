@@ -59,7 +59,9 @@ class DeliveryOutcome:
     failures: list[str] | None = None
 
 
-def deliver(alerts: list[Alert], ledger: AlertLedger, webhook_url: str | None) -> DeliveryOutcome:
+def deliver(
+    alerts: list[Alert], ledger: AlertLedger, webhook_url: str | None, settings: HttpSettings = WEBHOOK_SETTINGS
+) -> DeliveryOutcome:
     """Send every alert not yet in the ledger. Without a webhook the new alerts are only recorded
     (they still show in Dagster). A failed POST is not recorded, so the next run tries again; it
     never fails the pipeline."""
@@ -70,10 +72,10 @@ def deliver(alerts: list[Alert], ledger: AlertLedger, webhook_url: str | None) -
             ledger.record(alert.alert_id, "recorded", "no webhook configured")
         outcome.recorded_without_webhook = len(outcome.new)
         return outcome
-    session = retrying_session(WEBHOOK_SETTINGS)
+    session = retrying_session(settings)
     try:
         for alert in outcome.new:
-            problem = _post(session, webhook_url, alert)
+            problem = _post(session, webhook_url, alert, (settings.connect_timeout_s, settings.read_timeout_s))
             if problem is None:
                 ledger.record(alert.alert_id, "delivered")
                 outcome.delivered += 1
@@ -85,8 +87,7 @@ def deliver(alerts: list[Alert], ledger: AlertLedger, webhook_url: str | None) -
     return outcome
 
 
-def _post(session: requests.Session, url: str, alert: Alert) -> str | None:
-    timeout = (WEBHOOK_SETTINGS.connect_timeout_s, WEBHOOK_SETTINGS.read_timeout_s)
+def _post(session: requests.Session, url: str, alert: Alert, timeout: tuple[float, float]) -> str | None:
     try:
         response = session.post(url, json=alert.payload(), timeout=timeout)
     except requests.RequestException as exc:

@@ -26,3 +26,23 @@ def levstress_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LEVSTRESS_SOURCE_MODE", "demo")
     monkeypatch.delenv("LEVSTRESS_SIM_FAULTS", raising=False)
     return home
+
+
+HISTORY_START, HISTORY_END = "2025-11-15", "2026-01-21"
+
+
+@pytest.fixture(scope="session")
+def demo_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """68 demo days built once by the real job: enough history for stress scores (60 days),
+    spikes and alerts in mid-January. Tests copy it with ``copy_home`` before writing to it."""
+    from tests.pipeline_helpers import run_range
+
+    home = tmp_path_factory.mktemp("history") / "home"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEVSTRESS_HOME", str(home))
+        patch.setenv("LEVSTRESS_SOURCE_MODE", "demo")
+        patch.delenv("LEVSTRESS_SIM_FAULTS", raising=False)
+        patch.delenv("LEVSTRESS_ALERT_WEBHOOK_URL", raising=False)
+        assert run_range(HISTORY_START, HISTORY_END).success
+    return home

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -44,3 +45,9 @@ def assert_marts_equal(left: dict[str, list[tuple]], right: dict[str, list[tuple
         assert len(left[mart]) == len(right[mart]), f"{mart}: {len(left[mart])} != {len(right[mart])} rows"
         for row_a, row_b in zip(left[mart], right[mart], strict=True):
             assert all(_same(x, y) for x, y in zip(row_a, row_b, strict=True)), f"{mart}: {row_a} != {row_b}"
+
+
+def copy_home(source: Path, target: Path) -> Path:
+    """A private copy of a built ``$LEVSTRESS_HOME`` (export links are relative, so they follow)."""
+    shutil.copytree(source, target, symlinks=True)
+    return target

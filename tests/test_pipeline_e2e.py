@@ -24,7 +24,8 @@ def test_demo_days_build_every_mart_rerun_and_replay_are_idempotent(levstress_ho
     assert result.success
 
     counts = snapshot_counts(levstress_home)
-    assert all(n > 0 for n in counts.values()), counts
+    # Three days are too little history for an alert (spikes need 72 hours, stress 60 days).
+    assert all(n > 0 for m, n in counts.items() if m != "fct_alerts"), counts
     # Each mart's (table's) materialization in Dagster carries its row count.
     materialized = {
         e.asset_key.path[-1]: e.materialization.metadata["dagster/row_count"].value
@@ -64,7 +65,7 @@ def test_demo_days_build_every_mart_rerun_and_replay_are_idempotent(levstress_ho
         capture_output=True,
         text=True,
     )
-    assert unit.returncode == 0 and "PASS=7" in unit.stdout, unit.stdout[-3000:]
+    assert unit.returncode == 0 and "PASS=11" in unit.stdout, unit.stdout[-3000:]
 
     before = mart_rows(levstress_home / "levstress.duckdb")
     assert run_range("2026-01-19", "2026-01-21").success
