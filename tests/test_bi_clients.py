@@ -23,26 +23,20 @@ import pytest
 import sqlalchemy as sa
 from filelock import FileLock
 
-from tests.pipeline_helpers import MARTS, run_range, snapshot_counts
+from tests.pipeline_helpers import MARTS, snapshot_counts
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-DAY = "2026-01-20"  # inside every date filter of the README's example queries
 OLD_DUCKDB = "1.2.2"
 OLD_CLIENT_CACHE = Path(os.environ.get("LEVSTRESS_CLIENT_CACHE", Path.home() / ".cache" / "levstress"))
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("bi-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LEVSTRESS_HOME", str(home))
-        mp.setenv("LEVSTRESS_SOURCE_MODE", "demo")
-        mp.delenv("LEVSTRESS_SIM_FAULTS", raising=False)
-        result = run_range(DAY, DAY)
-    assert result.success
-    return home
+def published(demo_history: Path) -> Path:
+    """The shared 68-day demo build (conftest): long enough for every mart to have rows, alerts
+    included; these tests only read its published copy."""
+    return demo_history
 
 
 @pytest.fixture(scope="module")
