@@ -10,14 +10,15 @@ from orchestration.dbt_assets import dbt_models, dbt_resource
 from orchestration.partitions import DAILY
 from orchestration.publish import MART_CHECKS, published_snapshot
 from orchestration.raw_assets import RAW_ASSETS, RAW_CHECKS
+from orchestration.report import stress_report
 from orchestration.resources import MarketSourcesResource, WarehouseResource
 
 daily_job = dg.define_asset_job(
     "levstress_daily",
     selection=dg.AssetSelection.all(),
     partitions_def=DAILY,
-    description="Ingest -> raw checks -> dbt build + tests -> mart checks -> publish -> alerts, for one day or a "
-    "range.",
+    description="Ingest -> raw checks -> dbt build + tests -> mart checks -> publish -> alerts and report, for one "
+    "day or a range.",
 )
 
 daily_schedule = dg.build_schedule_from_partitioned_job(
@@ -28,7 +29,7 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 defs = dg.Definitions(
-    assets=[*RAW_ASSETS, dbt_models, published_snapshot, market_alerts],
+    assets=[*RAW_ASSETS, dbt_models, published_snapshot, market_alerts, stress_report],
     asset_checks=[*RAW_CHECKS, *MART_CHECKS],
     jobs=[daily_job],
     schedules=[daily_schedule],

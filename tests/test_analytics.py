@@ -170,6 +170,10 @@ def test_an_alert_reaches_the_webhook_exactly_once_despite_retries_and_reruns(
     assert check.metadata["alerts"].value == len(expected)
     assert "canary-secret" not in json.dumps([str(e) for e in result.all_events])
 
+    report = next(e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "stress_report")
+    assert (home / "reports" / "2026-01-21.html").is_file()
+    assert "2026-01-21" in report.materialization.metadata["summary"].value
+
     assert run_range("2026-01-20", "2026-01-21").success
     assert sorted(b["levstress_alert"]["alert_id"] for b in receiver.accepted) == sorted(expected)  # no repeat
 
