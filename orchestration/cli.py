@@ -32,6 +32,10 @@ def summary(days: int) -> None:
     with duckdb.connect(str(paths.serving), read_only=True) as con:
         print(f"Last {days} days of marts.fct_leverage_stress_daily per asset:")
         con.sql(SUMMARY_SQL, params=[days]).show(max_rows=100, max_width=200)
+        print("Latest alerts (marts.fct_alerts):")
+        con.sql("SELECT date, alert_type, message FROM marts.fct_alerts ORDER BY date DESC, alert_type LIMIT 8").show(
+            max_width=200
+        )
         counts = con.sql(
             "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
         ).fetchall()
@@ -40,6 +44,9 @@ def summary(days: int) -> None:
     print(f"Published snapshot (open read-only):  duckdb -readonly {paths.serving}")
     print(f"Parquet exports:                      {paths.export}/")
     print(f"Landing zone (raw payloads):          {paths.landing}/")
+    reports = sorted(paths.reports.glob("*.html")) if paths.reports.exists() else []
+    if reports:
+        print(f"Latest report (opens offline):        {reports[-1]}")
 
 
 def collect_liquidations(exchanges: list[str] | None) -> None:
