@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pandas costs ~1 s to import; DuckDB's .df() imports it when
 EXPORT_VERSIONS = ".versions"
 SERVING_STORAGE_VERSION = "v1.0.0"  # readable by the DuckDB 1.x builds that BI drivers embed
 REJECTS_TABLE = "rejected_rows"
+TIME_COLUMNS = ("date", "hour_start", "episode_date")  # a mart's time column: exports are split by its month
 
 
 class WarehouseLocked(RuntimeError):
@@ -151,7 +152,7 @@ def _time_column(con: duckdb.DuckDBPyConnection, mart: str) -> str:
             "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ?", [mart]
         ).fetchall()
     }
-    return next(c for c in ("date", "hour_start", "episode_date") if c in columns)
+    return next(c for c in TIME_COLUMNS if c in columns)
 
 
 def _export_by_month(con: duckdb.DuckDBPyConnection, mart: str, directory: Path) -> list[str]:

@@ -19,6 +19,7 @@ import pytest
 from alerting import Alert, AlertLedger, deliver
 from ingestion.http import HttpSettings
 from orchestration.dbt_assets import DBT_PROJECT_DIR
+from storage.duckdb_engine import TIME_COLUMNS
 from tests.pipeline_helpers import MARTS, assert_marts_equal, copy_home, run_range
 
 pytestmark = pytest.mark.slow
@@ -67,7 +68,7 @@ def receiver() -> Iterator[Receiver]:
 
 def _time_column(con: duckdb.DuckDBPyConnection, mart: str) -> str:
     columns = {r[0] for r in con.execute(f"DESCRIBE marts.{mart}").fetchall()}
-    return next(c for c in ("date", "hour_start", "episode_date") if c in columns)
+    return next(c for c in TIME_COLUMNS if c in columns)
 
 
 def _rows_before(database: Path, cut: date) -> dict[str, list[tuple]]:

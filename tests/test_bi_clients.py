@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from filelock import FileLock
 
+from storage.duckdb_engine import TIME_COLUMNS
 from tests.pipeline_helpers import MARTS, snapshot_counts
 
 pytestmark = pytest.mark.slow
@@ -181,7 +182,7 @@ def test_exports_are_one_file_per_month_for_pruning_by_date(published, counts):
         total = 0
         for path in files:
             table = pq.read_table(path)
-            column = "date" if "date" in table.column_names else "hour_start"
+            column = next(c for c in TIME_COLUMNS if c in table.column_names)
             month = path.stem.removeprefix(f"{mart}_")
             assert {v.strftime("%Y-%m") for v in table.column(column).to_pylist()} == {month}, path
             stats = pq.ParquetFile(path).metadata.row_group(0).column(table.column_names.index(column)).statistics
