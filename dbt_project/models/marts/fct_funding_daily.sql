@@ -26,35 +26,7 @@ daily as (
     group by 1, 2, 3
 ),
 
-negative_days as (
-    select
-        date,
-        exchange,
-        asset,
-        {{ dbt.datediff("cast('1970-01-01' as date)", 'date', 'day') }}
-            - row_number() over (partition by exchange, asset order by date) as island
-    from daily
-    where funding_rate_8h < 0
-),
-
-streaks as (
-    select
-        date,
-        exchange,
-        asset,
-        row_number() over (partition by exchange, asset, island order by date) as streak_in_input,
-        min(date) over (partition by exchange, asset, island) as streak_first_day
-    from negative_days
-),
-
-{% if incremental_window %}
-carried as (
-    -- streak already stored for the day before the first input day
-    select exchange, asset, negative_funding_streak_days
-    from {{ this }}
-    where date = {{ dbt.dateadd('day', -1, levstress.input_start()) }}
-),
-{% endif %}
+{{ levstress.negative_streak_ctes('daily', ['exchange', 'asset'], 'funding_rate_8h', incremental_window) }}
 
 final as (
     select
@@ -63,24 +35,9 @@ final as (
         d.asset,
         d.funding_rate_8h,
         d.funding_rate_8h * 3 * 365 as funding_rate_annualized,
-        cast(
-            coalesce(s.streak_in_input, 0)
-            {% if incremental_window %}
-            + case
-                when s.streak_first_day = {{ levstress.input_start() }}
-                    then coalesce(c.negative_funding_streak_days, 0)
-                else 0
-              end
-            {% endif %}
-            as integer
-        ) as negative_funding_streak_days
+        {{ levstress.negative_streak_days(incremental_window) }} as negative_funding_streak_days
     from daily as d
-    left join streaks as s
-        on s.date = d.date and s.exchange = d.exchange and s.asset = d.asset
-    {% if incremental_window %}
-    left join carried as c
-        on c.exchange = d.exchange and c.asset = d.asset
-    {% endif %}
+    {{ levstress.negative_streak_joins('d', ['exchange', 'asset'], incremental_window) }}
 )
 
 select * from final

@@ -21,6 +21,8 @@
      a full build.
   5. Flags compare with the trailing flag_window_days (30) days (>= flag_min_history_days,
      else false).
+  6. negative_funding_streak_days: consecutive days with a negative open-interest-weighted
+     funding_rate_8h (macros/negative_streak.sql, as in fct_funding_daily).
 -#}
 {%- set components = {
     'long_share': 'long_share',
@@ -158,6 +160,8 @@ scores as (
     group by c.date, c.asset, c.stress_composite
 ),
 
+{{ levstress.negative_streak_ctes('inputs', ['asset'], 'funding_rate_8h', incremental_window) }}
+
 final as (
     select
         c.date,
@@ -171,8 +175,8 @@ final as (
         c.price_close,
         c.price_range_pct,
         c.liquidations_to_oi,
-        cast(s.stress_score as {{ levstress.type_double() }}) as stress_score,
-        {{ levstress.stress_level('s.stress_score') }} as stress_level,
+        cast(sc.stress_score as {{ levstress.type_double() }}) as stress_score,
+        {{ levstress.stress_level('sc.stress_score') }} as stress_level,
         coalesce(
             c.n_flag_range >= {{ flag_min_history }}
             and c.n_flag_liquidations >= {{ flag_min_history }}
@@ -188,11 +192,13 @@ final as (
         ) as is_deleveraging,
         c.total_liquidations_usd,
         c.dvol_close,
-        c.stress_composite
+        c.stress_composite,
+        {{ levstress.negative_streak_days(incremental_window) }} as negative_funding_streak_days
     from composites as c
-    inner join scores as s
-        on s.date = c.date
-        and s.asset = c.asset
+    inner join scores as sc
+        on sc.date = c.date
+        and sc.asset = c.asset
+    {{ levstress.negative_streak_joins('c', ['asset'], incremental_window) }}
 )
 
 select * from final
