@@ -8,6 +8,7 @@ before it is parsed and a partition can be rebuilt offline.
 from __future__ import annotations
 
 import json
+import reprlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -160,6 +161,14 @@ class SourceClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def shown(value: Any, limit: int = 200) -> str:
+    """A value from a payload as an error message may quote it: strings as they are, anything else
+    as a short repr, cut to ``limit``. Never fails: ``str`` of a list nested ~1000 deep (which
+    orjson accepts) raises RecursionError."""
+    text = value if isinstance(value, str) else reprlib.repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def _snippet(page: Page) -> str:

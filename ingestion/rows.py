@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -34,7 +35,10 @@ def to_float(value: Any) -> float | None:
     if isinstance(value, bool):
         raise RowError(f"boolean {value!r} is not a number")
     if isinstance(value, int | float):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError as exc:  # an int beyond any double, e.g. seconds 1e308 scaled to ms
+            raise RowError(f"{reprlib.repr(value)} is out of range") from exc
     elif isinstance(value, str):
         try:
             result = float(value)
@@ -78,7 +82,7 @@ def to_str(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise RowError(f"{type(value).__name__} {value!r} is not a string")
+        raise RowError(f"{type(value).__name__} {reprlib.repr(value)} is not a string")
     return value
 
 
@@ -186,6 +190,16 @@ def _finite(values: pa.Array) -> pa.Array:
     return values
 
 
+def _clipped(value: Any, depth: int = 32) -> Any:
+    """``value`` with anything nested deeper than ``depth`` replaced by "...": orjson accepts 1024
+    levels, ``json.dumps`` raises RecursionError well before that."""
+    if isinstance(value, dict):
+        return {k: _clipped(v, depth - 1) for k, v in value.items()} if depth else "..."
+    if isinstance(value, list | tuple):
+        return [_clipped(v, depth - 1) for v in value] if depth else "..."
+    return value
+
+
 def build_batch(
     dataset: Dataset,
     source_table: str,
@@ -203,7 +217,7 @@ def build_batch(
         rejects["source_table"].append(source_table)
         rejects["partition_date"].append(day)
         rejects["reason"].append(reason)
-        rejects["record"].append(json.dumps(record, default=str, sort_keys=True))
+        rejects["record"].append(json.dumps(_clipped(record), default=str, sort_keys=True))
         rejects["payload_ref"].append(ref)
 
     for record, day, payload_ref in records:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from ingestion.http import HttpSettings, Page, SourceClient, http_error
+from ingestion.http import HttpSettings, Page, SourceClient, http_error, shown
 from ingestion.rows import utc_day_bounds_ms
 from ingestion.schemas import Dataset
 from ingestion.streams import LiquidationStream
@@ -125,6 +125,31 @@ def json_ok(page: Page) -> Any:
     return page.json()
 
 
+class Rejected(dict):
+    """A record a parser has already rejected: ``{"_reject": reason, "_raw": what arrived}``. A type
+    of its own, so a wire object that happens to carry a ``_reject`` key is parsed like any other
+    instead of passing for a verdict."""
+
+
+def rejected(reason: str, raw: Any) -> Rejected:
+    return Rejected(_reject=reason, _raw=raw)
+
+
+def success_code(code: Any) -> bool:
+    """An envelope's success code, as venues send it: 0 or "0" (a boolean is not a code)."""
+    return code in (0, "0") and not isinstance(code, bool)
+
+
+def page_cursor(page: Page, value: Any, key: Callable[[Any], Any] = lambda v: v) -> int:
+    """Where to continue paging, ``int(key(value))`` (the last row's time, a continuation) read
+    from ``page``; a SourceError naming the page when it holds no usable one, since the next
+    request cannot be made."""
+    try:
+        return int(key(value))
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise page.error(f"cannot continue paging: {exc.__class__.__name__}: {shown(str(exc))}") from exc
+
+
 def require_list(page: Page, value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise page.error(f"expected {what} to be a list, got {type(value).__name__}")
@@ -135,10 +160,10 @@ def iter_records(page: Page, rows: Iterable[Any], build: Callable[[Any], dict[st
     """Applies ``build`` to each wire row; a row whose shape is wrong becomes a reject record
     instead of failing the whole page (schema drift hits rows, not partitions)."""
     for row in rows:
-        if isinstance(row, dict) and "_reject" in row:
+        if isinstance(row, Rejected):
             yield row
             continue
         try:
             yield build(row)
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-            yield {"_reject": f"malformed {page.endpoint} row ({exc.__class__.__name__}: {exc})", "_raw": row}
+            yield rejected(f"malformed {page.endpoint} row ({exc.__class__.__name__}: {exc})", row)

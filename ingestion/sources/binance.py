@@ -10,10 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ingestion.http import Page
+from ingestion.http import Page, shown
 from ingestion.rows import floor_hour, ms_to_datetime, to_float
 from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
-from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
+from ingestion.sources.base import (
+    Endpoint,
+    FetchContext,
+    Source,
+    Window,
+    iter_records,
+    json_ok,
+    page_cursor,
+    require_list,
+)
 from ingestion.sources.tape import fetch_tapes, ndjson_messages
 from ingestion.streams import LiquidationStream, StreamEvent
 
@@ -33,7 +42,7 @@ def asset_of(sym: str) -> str:
 def _body(page: Page) -> Any:
     payload = json_ok(page)
     if isinstance(payload, dict) and "code" in payload and "msg" in payload:
-        raise page.error(f"API error {payload['code']}: {payload['msg']}")
+        raise page.error(f"API error {shown(payload['code'])}: {shown(payload['msg'])}")
     return payload
 
 
@@ -56,7 +65,7 @@ def _walk(ctx: FetchContext, window: Window, path: str, time_key: Any, step_ms: 
                 )
             if len(rows) < PAGE_LIMIT:
                 break
-            cursor = int(time_key(rows[-1])) + 1
+            cursor = page_cursor(page, rows, lambda r: time_key(r[-1])) + 1
 
 
 def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:

@@ -10,10 +10,22 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ingestion.http import Page
-from ingestion.rows import floor_hour, ms_to_datetime, to_float, to_int
+from ingestion.http import Page, shown
+from ingestion.rows import floor_hour, ms_to_datetime, to_float
 from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
-from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
+from ingestion.sources.base import (
+    Endpoint,
+    FetchContext,
+    Rejected,
+    Source,
+    Window,
+    iter_records,
+    json_ok,
+    page_cursor,
+    rejected,
+    require_list,
+    success_code,
+)
 from ingestion.sources.tape import fetch_tapes, ndjson_messages
 from ingestion.streams import LiquidationStream, StreamEvent
 
@@ -31,10 +43,10 @@ def _result_list(page: Page) -> list[Any]:
     if not isinstance(payload, dict):
         raise page.error(f"expected an envelope object, got {type(payload).__name__}")
     code = payload.get("retCode")
-    if to_int(code) != 0:
-        raise page.error(f"API error retCode={code}: {payload.get('retMsg')}")
-    result = payload.get("result") or {}
-    return require_list(page, result.get("list"), "result.list")
+    if not success_code(code):
+        raise page.error(f"API error retCode={shown(code)}: {shown(payload.get('retMsg'))}")
+    result = payload.get("result")
+    return require_list(page, result.get("list") if isinstance(result, dict) else None, "result.list")
 
 
 def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
@@ -54,7 +66,7 @@ def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
             rows = _result_list(page)
             if len(rows) < FUNDING_LIMIT:
                 break
-            cursor_end = min(int(r["fundingRateTimestamp"]) for r in rows) - 1
+            cursor_end = page_cursor(page, rows, lambda r: min(int(row["fundingRateTimestamp"]) for row in r)) - 1
 
 
 def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
@@ -116,17 +128,16 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
 
 def _events(page: Page) -> Iterator[Any]:
     for message in ndjson_messages(page):
-        if isinstance(message, dict) and "_reject" in message:
+        topic = message.get("topic") if isinstance(message, dict) else None
+        if isinstance(message, Rejected):
             yield message
-        elif isinstance(message, dict) and str(message.get("topic", "")).startswith("allLiquidation."):
+        elif isinstance(topic, str) and topic.startswith("allLiquidation."):
             data = message.get("data")
-            yield from (
-                data if isinstance(data, list) else [{"_reject": "allLiquidation data is not a list", "_raw": message}]
-            )
+            yield from (data if isinstance(data, list) else [rejected("allLiquidation data is not a list", message)])
         elif isinstance(message, dict) and "topic" not in message:
             continue  # subscribe acks and pongs
         else:
-            yield {"_reject": "unexpected tape message", "_raw": message}
+            yield rejected("unexpected tape message", message)
 
 
 def _liquidation(r: dict[str, Any]) -> dict[str, Any]:

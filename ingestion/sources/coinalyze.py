@@ -11,7 +11,16 @@ from typing import Any
 from ingestion.http import Page
 from ingestion.rows import s_to_datetime
 from ingestion.schemas import LIQUIDATION_BUCKETS, OPEN_INTEREST
-from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
+from ingestion.sources.base import (
+    Endpoint,
+    FetchContext,
+    Source,
+    Window,
+    iter_records,
+    json_ok,
+    rejected,
+    require_list,
+)
 
 # Venues whose liquidations and open interest we take from Coinalyze: those with no public
 # history of their own. Code -> our exchange name.
@@ -25,9 +34,10 @@ def _markets(ctx: FetchContext, window: Window) -> tuple[Page, dict[str, dict[st
     for market in require_list(page, json_ok(page), "future-markets"):
         if (
             isinstance(market, dict)
-            and market.get("exchange") in EXCHANGES
+            and all(isinstance(market.get(key), str) for key in ("symbol", "exchange", "base_asset"))
+            and market["exchange"] in EXCHANGES
             and market.get("is_perpetual")
-            and market.get("base_asset") in ctx.assets
+            and market["base_asset"] in ctx.assets
         ):
             markets[market["symbol"]] = {"exchange": EXCHANGES[market["exchange"]], "asset": market["base_asset"]}
     return page, markets
@@ -55,9 +65,10 @@ def _series(page: Page) -> Iterator[tuple[dict[str, str], Any]]:
         return
     markets = page.context.get("markets", {})
     for series in require_list(page, json_ok(page), "response"):
-        market = markets.get(series.get("symbol")) if isinstance(series, dict) else None
+        symbol = series.get("symbol") if isinstance(series, dict) else None
+        market = markets.get(symbol) if isinstance(symbol, str) else None
         if market is None:
-            yield {"_reject": "series for a symbol that was not requested", "_raw": series}, None
+            yield rejected("series for a symbol that was not requested", series), None
             continue
         for point in require_list(page, series.get("history"), "history"):
             yield {**market, "symbol": series["symbol"]}, point

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingestion.http import Page, SourceError
-from ingestion.rows import ms_to_datetime
+from ingestion.http import Page, SourceError, shown
+from ingestion.rows import RowError, ms_to_datetime
 from ingestion.schemas import MARKET_CAPS
 from ingestion.sources.base import Endpoint, FetchContext, Source, Window, json_ok, require_list
 
@@ -28,8 +28,8 @@ def _error_message(payload: Any) -> str | None:
     error = payload.get("error")
     status = payload.get("status") or (error.get("status") if isinstance(error, dict) else None)
     if isinstance(status, dict):
-        return f"error_code {status.get('error_code')}: {status.get('error_message')}"
-    return error if isinstance(error, str) else None
+        return f"error_code {shown(status.get('error_code'))}: {shown(status.get('error_message'))}"
+    return shown(error) if isinstance(error, str) else None
 
 
 def _body(page: Page) -> Any:
@@ -50,11 +50,26 @@ def fetch_market_caps(ctx: FetchContext, window: Window) -> Iterator[Page]:
     yield listing
     first_close, last_close = (window.start_ms // 1000) + DAY_S, (window.end_ms + 1) // 1000
     for coin in require_list(listing, _body(listing), "coins/markets")[:TOP_N]:
-        if not isinstance(coin, dict) or not coin.get("id"):
+        if not isinstance(coin, dict) or not isinstance(coin.get("id"), str) or not coin["id"]:
             continue
         query = {"vs_currency": "usd", "from": first_close - HOUR_S, "to": last_close + HOUR_S}
-        context = window.context(coin_id=coin["id"], symbol=str(coin.get("symbol", "")).upper())
+        symbol = coin.get("symbol")
+        context = window.context(coin_id=coin["id"], symbol=symbol.upper() if isinstance(symbol, str) else "")
         yield ctx.client.get(f"/coins/{coin['id']}/market_chart/range", query, context)
+
+
+def _points(page: Page, payload: dict[str, Any], name: str) -> dict[Any, Any]:
+    """A series' [time, value] points by time; points of any other shape cannot be a day's close."""
+    points = require_list(page, payload.get(name), name)
+    return {p[0]: p[1] for p in points if isinstance(p, list) and len(p) == 2 and not isinstance(p[0], list | dict)}
+
+
+def _close_time(ms: Any) -> datetime | None:
+    """The moment of an epoch-ms point time; None for anything else (a boolean, out of range)."""
+    try:
+        return ms_to_datetime(ms) if isinstance(ms, int) else None
+    except RowError:
+        return None
 
 
 def parse_market_caps(page: Page) -> Iterator[dict[str, Any]]:
@@ -64,11 +79,8 @@ def parse_market_caps(page: Page) -> Iterator[dict[str, Any]]:
     payload = _body(page)
     if not isinstance(payload, dict):
         raise page.error("expected an object with prices/market_caps/total_volumes")
-    series = {
-        name: {p[0]: p[1] for p in require_list(page, payload.get(name), name) if isinstance(p, list) and len(p) == 2}
-        for name in ("prices", "market_caps", "total_volumes")
-    }
-    by_close = {ms_to_datetime(ms): ms for ms in series["market_caps"] if isinstance(ms, int)}
+    series = {name: _points(page, payload, name) for name in ("prices", "market_caps", "total_volumes")}
+    by_close = {moment: ms for ms in series["market_caps"] if (moment := _close_time(ms)) is not None}
     for day in Window.from_context(page.context).days:
         close = datetime(day.year, day.month, day.day) + timedelta(days=1)
         ms = by_close.get(close)

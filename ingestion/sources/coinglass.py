@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ingestion.http import Page, SourceError, http_error
+from ingestion.http import Page, SourceError, http_error, shown
 from ingestion.rows import ms_to_datetime
 from ingestion.schemas import LIQUIDATION_BUCKETS
-from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, require_list, success_code
 
 NAME = "coinglass"
 API_KEY_HEADER = "CG-API-KEY"
@@ -40,9 +40,9 @@ def _data(page: Page) -> list[Any]:
         if ok:
             raise
         raise http_error(page) from None  # an error page without an envelope (proxy, CDN)
-    if isinstance(payload, dict) and "code" in payload and str(payload["code"]) != "0":
+    if isinstance(payload, dict) and "code" in payload and not success_code(payload["code"]):
         status = "" if ok else f" (HTTP {page.status})"
-        raise page.error(f"API error code {payload['code']}: {payload.get('msg')}{status}")
+        raise page.error(f"API error code {shown(payload['code'])}: {shown(payload.get('msg'))}{status}")
     if not ok:
         raise http_error(page)
     if not isinstance(payload, dict):

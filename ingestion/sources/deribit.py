@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ingestion.http import Page
+from ingestion.http import Page, shown
 from ingestion.rows import ms_to_datetime
 from ingestion.schemas import VOLATILITY_INDEX
-from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, require_list
+from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, page_cursor, require_list
 
 CURRENCIES = ("BTC", "ETH")  # DVOL exists only for these
 
@@ -17,8 +17,9 @@ CURRENCIES = ("BTC", "ETH")  # DVOL exists only for these
 def _result(page: Page) -> dict[str, Any]:
     payload = page.json()
     if isinstance(payload, dict) and "error" in payload:
-        error = payload["error"] or {}
-        raise page.error(f"API error {error.get('code')}: {error.get('message')} {error.get('data') or ''}".strip())
+        error = payload["error"] if isinstance(payload["error"], dict) else {"message": payload["error"]}
+        detail = f"{shown(error.get('code'))}: {shown(error.get('message'))} {shown(error.get('data') or '')}"
+        raise page.error(f"API error {detail}".strip())
     if not 200 <= page.status < 300 or not isinstance(payload, dict) or not isinstance(payload.get("result"), dict):
         raise page.error(f"HTTP {page.status}: unexpected reply {page.body[:120]!r}")
     return payload["result"]
@@ -37,7 +38,8 @@ def fetch_dvol(ctx: FetchContext, window: Window) -> Iterator[Page]:
             continuation = _result(page).get("continuation")
             # ``continuation`` is the oldest candle already returned: end just before it, or
             # that candle would arrive twice.
-            cursor = int(continuation) - 1 if continuation and int(continuation) > start else None
+            oldest = page_cursor(page, continuation) if continuation else None
+            cursor = oldest - 1 if oldest is not None and oldest > start else None
 
 
 def parse_dvol(page: Page) -> Iterator[dict[str, Any]]:

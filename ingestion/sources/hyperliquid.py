@@ -12,7 +12,16 @@ from typing import Any
 from ingestion.http import Page
 from ingestion.rows import floor_hour, ms_to_datetime
 from ingestion.schemas import FUNDING_RATES
-from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
+from ingestion.sources.base import (
+    Endpoint,
+    FetchContext,
+    Source,
+    Window,
+    iter_records,
+    json_ok,
+    page_cursor,
+    require_list,
+)
 
 EXCHANGE = "hyperliquid"
 MAX_ROWS = 500
@@ -36,7 +45,7 @@ def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
             rows = _rows(page)
             if len(rows) < MAX_ROWS:
                 break
-            cursor = int(rows[-1]["time"]) + 1
+            cursor = page_cursor(page, rows, lambda r: r[-1]["time"]) + 1
 
 
 def parse_funding(page: Page) -> Iterator[dict[str, Any]]:

@@ -7,13 +7,25 @@ instruments endpoint on every fetch (kept in the page context so a replay needs 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ingestion.http import Page
-from ingestion.rows import floor_hour, ms_to_datetime, to_float
+from ingestion.http import Page, shown
+from ingestion.rows import RowError, floor_hour, ms_to_datetime, to_float
 from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
-from ingestion.sources.base import Endpoint, FetchContext, Source, Window, iter_records, json_ok, require_list
+from ingestion.sources.base import (
+    Endpoint,
+    FetchContext,
+    Rejected,
+    Source,
+    Window,
+    iter_records,
+    json_ok,
+    rejected,
+    require_list,
+    success_code,
+)
 
 EXCHANGE = "okx"
 LIMIT = 100
@@ -31,8 +43,8 @@ def _data(page: Page) -> list[Any]:
     payload = json_ok(page)
     if not isinstance(payload, dict):
         raise page.error(f"expected an envelope object, got {type(payload).__name__}")
-    if str(payload.get("code")) != "0":
-        raise page.error(f"API error code={payload.get('code')}: {payload.get('msg')}")
+    if not success_code(payload.get("code")):
+        raise page.error(f"API error code={shown(payload.get('code'))}: {shown(payload.get('msg'))}")
     return require_list(page, payload.get("data"), "data")
 
 
@@ -42,43 +54,67 @@ def _page_backwards(
     path: str,
     params: dict[str, Any],
     cursor_key: str,
-    timestamps: Callable[[Page], list[int]],
+    rows: Callable[[Page], list[Any]],
+    stamp: Callable[[Any], Any],
     context: dict[str, Any],
 ) -> Iterator[Page]:
-    """Walk from the end of the window backwards until a page is empty or reaches the day before."""
+    """Walk from the end of the window backwards until a page is short, empty or reaches the day
+    before. A row without a usable time does not stop the walk (the parser rejects it)."""
     start, end = window.start_ms, window.end_ms
     cursor = end + 1
     while True:
         page = ctx.client.get(path, {**params, cursor_key: str(cursor), "limit": str(LIMIT)}, context)
         yield page
-        stamps = timestamps(page)
-        if not stamps or min(stamps) < start or len(stamps) < LIMIT:
+        found = rows(page)
+        stamps = _stamps(found, stamp)
+        if not stamps or min(stamps) < start or len(found) < LIMIT:
             break
         cursor = min(stamps)
 
 
-def _contract_values(ctx: FetchContext, window: Window) -> tuple[Page, dict[str, str]]:
-    page = ctx.client.get("/api/v5/public/instruments", {"instType": "SWAP"}, window.context())
+def _stamps(rows: list[Any], stamp: Callable[[Any], Any]) -> list[int]:
+    stamps = []
+    for row in rows:
+        with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError, ValueError):
+            stamps.append(int(stamp(row)))
+    return stamps
+
+
+def _contract_values(page: Page) -> dict[str, str]:
     values = {}
     for inst in _data(page):
-        if isinstance(inst, dict) and inst.get("instId") and inst.get("ctVal"):
-            mult = to_float(inst.get("ctMult")) or 1.0
-            values[inst["instId"]] = str((to_float(inst["ctVal"]) or 0.0) * mult)
-    return page, values
+        if isinstance(inst, dict) and isinstance(inst.get("instId"), str) and inst.get("ctVal"):
+            with contextlib.suppress(RowError):  # no usable contract value: its liquidations are rejected
+                values[inst["instId"]] = str((to_float(inst["ctVal"]) or 0.0) * (to_float(inst.get("ctMult")) or 1.0))
+    return values
 
 
-def _detail_stamps(page: Page) -> list[int]:
-    return [int(d["ts"]) for item in _data(page) for d in item.get("details") or []]
+def _details(page: Page) -> Iterator[Any]:
+    """(item, detail) pairs of a liquidation-orders page; an item that is not an object, or whose
+    details are not a list, is one reject."""
+    for item in _data(page):
+        details = item.get("details") if isinstance(item, dict) else None
+        if isinstance(details, list):
+            yield from ((item, detail) for detail in details)
+        elif not isinstance(item, dict) or details:
+            yield rejected("liquidation item without a list of details", item)
+
+
+def _detail_rows(page: Page) -> list[Any]:
+    return [pair for pair in _details(page) if not isinstance(pair, Rejected)]
 
 
 def fetch_liquidations(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    instruments, contract_values = _contract_values(ctx, window)
-    yield instruments
+    instruments = ctx.client.get("/api/v5/public/instruments", {"instType": "SWAP"}, window.context())
+    yield instruments  # archived even when it turns out to be an error
+    contract_values = _contract_values(instruments)
     for asset in ctx.assets:
         params = {"instType": "SWAP", "instFamily": f"{asset}-USDT", "state": "filled"}
         context = window.context(asset=asset, ct_val=contract_values)
         path = "/api/v5/public/liquidation-orders"
-        yield from _page_backwards(ctx, window, path, params, "after", _detail_stamps, context)
+        yield from _page_backwards(
+            ctx, window, path, params, "after", _detail_rows, lambda pair: pair[1]["ts"], context
+        )
 
 
 def _liquidation(item: dict[str, Any], detail: dict[str, Any], ct_val: dict[str, str]) -> dict[str, Any]:
@@ -106,8 +142,7 @@ def parse_liquidations(page: Page) -> Iterator[dict[str, Any]]:
     if page.endpoint.endswith("/instruments"):
         return iter([])
     ct_val = page.context.get("ct_val", {})
-    pairs = [(item, d) for item in _data(page) for d in (item.get("details") or [])]
-    records = iter_records(page, pairs, lambda pair: _liquidation(pair[0], pair[1], ct_val))
+    records = iter_records(page, _details(page), lambda pair: _liquidation(pair[0], pair[1], ct_val))
     return _in_window(page, records, "event_time")
 
 
@@ -119,7 +154,8 @@ def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
             "/api/v5/public/funding-rate-history",
             {"instId": inst_id(asset)},
             "after",
-            lambda p: [int(r["fundingTime"]) for r in _data(p)],
+            _data,
+            lambda r: r["fundingTime"],
             window.context(asset=asset),
         )
 
@@ -155,7 +191,8 @@ def fetch_open_interest(ctx: FetchContext, window: Window) -> Iterator[Page]:
             "/api/v5/rubik/stat/contracts/open-interest-history",
             {"instId": inst_id(asset), "period": "1H"},
             "end",
-            lambda p: [int(r[0]) for r in _data(p)],
+            _data,
+            lambda r: r[0],
             window.context(asset=asset),
         )
 

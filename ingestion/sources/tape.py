@@ -18,7 +18,7 @@ import requests
 
 from ingestion.http import Page, SourceError
 from ingestion.landing import write_atomic
-from ingestion.sources.base import FetchContext, Window
+from ingestion.sources.base import FetchContext, Window, rejected
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def ndjson_messages(page: Page) -> Iterator[Any]:
         try:
             yield orjson.loads(line)
         except ValueError as exc:
-            yield {"_reject": f"tape line {number} is not JSON ({exc})", "_raw": line[:200].decode("utf-8", "replace")}
+            yield rejected(f"tape line {number} is not JSON ({exc})", line[:200].decode("utf-8", "replace"))
 
 
 def fetch_tapes(exchange: str) -> Callable[[FetchContext, Window], Iterator[Page]]:
