@@ -490,6 +490,23 @@ def _asset_of(query: dict[str, Any], key: str) -> str:
     return next((a for a in ASSETS if value.startswith(a)), "BTC")
 
 
+def _coinalyze_case(table: str, path: str, point: Callable[[int], dict]) -> Case:
+    """Coinalyze's history endpoints share a shape: one series per requested ``<asset>.H`` symbol."""
+    return Case(
+        table,
+        f"GET {path}",
+        lambda a: [coinalyze_series(a, point)],
+        lambda a: {"symbols": f"{a}.H", "interval": "1hour", "from": START // 1000, "to": (START + DAY_MS) // 1000},
+        coinalyze_points,
+        context=lambda a: {"markets": {f"{a}.H": {"exchange": "hyperliquid", "asset": a}}},
+        preamble=(_rest_page("coinalyze", "GET /future-markets", {}, COINALYZE_MARKETS),),
+        routes={
+            "/future-markets": lambda q: COINALYZE_MARKETS,
+            path: lambda q: [coinalyze_series(s.split(".")[0], point) for s in str(q.get("symbols", "")).split(",")],
+        },
+    )
+
+
 CASES: dict[str, Case] = {
     c.table: c
     for c in (
@@ -652,37 +669,8 @@ CASES: dict[str, Case] = {
             context=lambda a: {"asset": a},
             routes={"/info": lambda q: CASES["hyperliquid_funding"].payload(_asset_of(q, "coin"))},
         ),
-        Case(
-            "coinalyze_liquidations",
-            "GET /liquidation-history",
-            lambda a: [coinalyze_series(a, coinalyze_liquidation_point)],
-            lambda a: {"symbols": f"{a}.H", "interval": "1hour", "from": START // 1000, "to": (START + DAY_MS) // 1000},
-            coinalyze_points,
-            context=lambda a: {"markets": {f"{a}.H": {"exchange": "hyperliquid", "asset": a}}},
-            preamble=(_rest_page("coinalyze", "GET /future-markets", {}, COINALYZE_MARKETS),),
-            routes={
-                "/future-markets": lambda q: COINALYZE_MARKETS,
-                "/liquidation-history": lambda q: [
-                    coinalyze_series(s.split(".")[0], coinalyze_liquidation_point)
-                    for s in str(q.get("symbols", "")).split(",")
-                ],
-            },
-        ),
-        Case(
-            "coinalyze_open_interest",
-            "GET /open-interest-history",
-            lambda a: [coinalyze_series(a, coinalyze_oi_point)],
-            lambda a: {"symbols": f"{a}.H", "interval": "1hour", "from": START // 1000, "to": (START + DAY_MS) // 1000},
-            coinalyze_points,
-            context=lambda a: {"markets": {f"{a}.H": {"exchange": "hyperliquid", "asset": a}}},
-            preamble=(_rest_page("coinalyze", "GET /future-markets", {}, COINALYZE_MARKETS),),
-            routes={
-                "/future-markets": lambda q: COINALYZE_MARKETS,
-                "/open-interest-history": lambda q: [
-                    coinalyze_series(s.split(".")[0], coinalyze_oi_point) for s in str(q.get("symbols", "")).split(",")
-                ],
-            },
-        ),
+        _coinalyze_case("coinalyze_liquidations", "/liquidation-history", coinalyze_liquidation_point),
+        _coinalyze_case("coinalyze_open_interest", "/open-interest-history", coinalyze_oi_point),
         Case(
             "coinglass_liquidations",
             "GET /api/futures/liquidation/aggregated-history",
