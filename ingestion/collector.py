@@ -198,7 +198,7 @@ class LiquidationCollector:
         text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
         try:
             events = self.stream.explode(json.loads(text))
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        except UNREADABLE as exc:
             self.stats.unreadable += 1
             log.warning("%s: unreadable message kept on today's tape (%s)", self.stream.exchange, exc)
             self.writer.append(utc_day(int(self.now() * 1000)), text.replace("\n", " "))
@@ -239,10 +239,15 @@ class LiquidationCollector:
         log.info("%s collector %s %s", self.stream.exchange, event, details or "")
 
 
+# RecursionError: the json module gives up on a message nested ~1000 deep, which a broken or
+# hostile server can send; it is one unreadable message, not a reason for the collector to stop.
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+
 def _events_of_line(stream: LiquidationStream, line: str) -> list[StreamEvent]:
     try:
         return stream.explode(json.loads(line))
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+    except UNREADABLE:
         return []
 
 

@@ -125,6 +125,7 @@ class SourceClient:
         self.session = retrying_session(self.settings)
         self.session.headers.update({"Accept": "application/json"})
         self.session.headers.update(secret_headers or {})
+        self._secrets = [v.encode() for v in (secret_headers or {}).values() if v]
 
     def get(self, path: str, params: dict[str, Any], context: dict[str, Any] | None = None) -> Page:
         return self._request("GET", path, params, None, context)
@@ -154,10 +155,18 @@ class SourceClient:
             raise SourceError(
                 self.source, endpoint, params, f"request failed after retries: {exc.__class__.__name__}"
             ) from exc
-        page = Page(self.source, endpoint, params, response.status_code, response.content, dict(context or {}))
+        body = self._redacted(response.content)
+        page = Page(self.source, endpoint, params, response.status_code, body, dict(context or {}))
         if response.status_code in RETRY_STATUSES:
             raise page.error(f"HTTP {response.status_code} after {self.settings.retries} retries: {_snippet(page)}")
         return page
+
+    def _redacted(self, body: bytes) -> bytes:
+        """Some APIs quote the key back (an error naming the invalid key): it is blanked before the
+        body is archived, parsed or quoted in an error."""
+        for secret in self._secrets:
+            body = body.replace(secret, b"[redacted]")
+        return body
 
     def close(self) -> None:
         self.session.close()

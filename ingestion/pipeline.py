@@ -99,17 +99,60 @@ def ingest(
 
 
 def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
-    """Rebuild the batch from the landing zone only (no network): the archive written for this
-    window, or the collector's tapes."""
-    window = Window.of(days)
+    """Rebuild the batch from the landing zone only (no network): the collector's tapes, or for
+    each day the most recent complete archive whose window covers it (a day fetched inside a
+    backfill's window replays on its own). Each archive is parsed with the window it was fetched
+    for, so every row lands on the same day, with the same rejects, as when it was fetched. Days
+    with no archive are reported as not replayed and keep their rows."""
+    wanted = sorted(set(days))
     if endpoint.from_collector:
+        window = Window.of(wanted)
         tapes = CollectorTapes(landing)
         pages = [tapes(endpoint.source, day) for day in window.days]
         return _build(endpoint, window, pages, [str(Path(p.context["tape"]).relative_to(landing)) for p in pages])
-    path = archive_path(landing, endpoint, window)
-    if not path.exists():
-        raise FileNotFoundError(f"no archived payloads for {endpoint.table} over {window.first}..{window.last}: {path}")
-    return _build(endpoint, window, list(read_archive(path)), [str(path.relative_to(landing))])
+    sources = _latest_archives(landing, endpoint, wanted)
+    covered = sorted(set().union(*(keep for _, keep in sources.values())))
+    missing = sorted(set(wanted) - set(covered))
+    reason = f"nothing archived for these days under {landing / endpoint.source / endpoint.name}"
+    if not covered:
+        return skipped(endpoint, wanted, reason)
+    pages = {path: list(read_archive(path)) for path in sources}
+
+    def records() -> Iterator[tuple[dict[str, Any], date, str]]:
+        for path, (window, keep) in sources.items():
+            ref = str(path.relative_to(landing))
+            yield from (r for r in _records(endpoint, window, pages[path], [ref]) if r[1] in keep)
+
+    batch = build_batch(endpoint.dataset, endpoint.table, records())
+    refs = [str(path.relative_to(landing)) for path in sources]
+    return IngestReport(batch, sum(len(p) for p in pages.values()), refs, covered, missing, reason if missing else None)
+
+
+def _archived_window(path: Path) -> Window | None:
+    """The window in an archive's name (``<day>`` or ``<first>_<last>``); None for ``.partial``
+    files and anything else that is not a complete fetch."""
+    try:
+        bounds = [date.fromisoformat(part) for part in path.name.removesuffix(".ndjson").split("_")]
+    except ValueError:
+        return None
+    return Window(bounds[0], bounds[-1]) if len(bounds) in (1, 2) else None
+
+
+def _latest_archives(landing: Path, endpoint: Endpoint, days: list[date]) -> dict[Path, tuple[Window, set[date]]]:
+    folder = landing / endpoint.source / endpoint.name
+    archives = [(path, window) for path in folder.glob("*.ndjson") if (window := _archived_window(path))]
+    chosen: dict[Path, tuple[Window, set[date]]] = {}
+    for day in days:
+        covering = [
+            (path.stat().st_mtime_ns, path.name, path, window)
+            for path, window in archives
+            if window.first <= day <= window.last
+        ]
+        if not covering:
+            continue  # reported as a day not replayed; its rows in the warehouse are left alone
+        *_, path, window = max(covering)
+        chosen.setdefault(path, (window, set()))[1].add(day)
+    return chosen
 
 
 def _time_column(dataset: Dataset) -> str | None:
@@ -127,14 +170,16 @@ def _day_of(record: dict[str, Any], time_column: str | None, window: Window) -> 
     return window.first
 
 
-def _build(endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str]) -> IngestReport:
+def _records(
+    endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str]
+) -> Iterator[tuple[dict[str, Any], date, str]]:
     time_column = _time_column(endpoint.dataset)
+    for index, page in enumerate(pages):
+        ref = refs[index] if len(refs) == len(pages) else refs[0]
+        for record in endpoint.parse(page):
+            yield record, _day_of(record, time_column, window), ref
 
-    def records() -> Iterator[tuple[dict[str, Any], date, str]]:
-        for index, page in enumerate(pages):
-            ref = refs[index] if len(refs) == len(pages) else refs[0]
-            for record in endpoint.parse(page):
-                yield record, _day_of(record, time_column, window), ref
 
-    batch = build_batch(endpoint.dataset, endpoint.table, records())
+def _build(endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str]) -> IngestReport:
+    batch = build_batch(endpoint.dataset, endpoint.table, _records(endpoint, window, pages, refs))
     return IngestReport(batch, len(pages), refs, window.days)

@@ -8,6 +8,7 @@ incremental runs, and Dagster records a materialization per asset *and partition
 year-long single-run backfill of 30 models would mean ~11,000 event-log writes for nothing."""
 
 import importlib.metadata
+import json
 import os
 import shutil
 import sys
@@ -93,14 +94,21 @@ def dbt_models(
 ) -> Iterator[Any]:
     # dbt's unit tests check the SQL logic, not the data: they run in `make test`
     # (tests/test_pipeline_e2e.py), not in every production build, as dbt recommends.
-    args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
+    changed = changed_marts(dbt_project.manifest_path, warehouse.engine().table_columns("marts"))
+    if changed and not config.full_refresh:
+        context.log.warning(
+            f"the warehouse was built by another version of the project ({', '.join(changed)} missing or shaped "
+            "differently): rebuilding every model from the raw tables instead of the run's days"
+        )
+    full_refresh = config.full_refresh or bool(changed)
+    args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])]
     target = run_target_path(warehouse.paths().dbt_runs, context.run_id)
     # Events are held until dbt exits: only then can this process open the DuckDB file (one
     # writer) to count each table's rows for its materialization. A failed build still reports
     # every model that did build before the error is raised.
     events: list[Any] = []
     failure: Exception | None = None
-    with window_environment(build_window(context, config.full_refresh)):
+    with window_environment(build_window(context, full_refresh)):
         try:
             events.extend(dbt.cli(args, context=context, target_path=target).stream())
         except Exception as exc:  # noqa: BLE001 - re-raised below, after the events
@@ -113,6 +121,20 @@ def dbt_models(
         yield event
     if failure is not None:
         raise failure
+
+
+def changed_marts(manifest_path: Path, existing: Mapping[str, set[str]]) -> list[str]:
+    """Incremental models whose table is missing or whose columns differ from the project's
+    contract: a warehouse built by an earlier version. An incremental run would fill only the
+    run's days of a new model or column, so these call for a rebuild from raw (raw is kept)."""
+    manifest = json.loads(manifest_path.read_text())
+    changed = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["config"].get("materialized") != "incremental":
+            continue
+        if existing.get(node["alias"]) != set(node["columns"]):
+            changed.append(node["alias"])
+    return sorted(changed)
 
 
 def _relation(output: dg.Output) -> tuple[str, str]:

@@ -1,6 +1,7 @@
 """Dagster resources: where data comes from (demo simulator or live APIs) and where it goes."""
 
 import os
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -11,19 +12,55 @@ from ingestion.registry import SOURCES_BY_NAME
 from ingestion.sources.base import Endpoint, FetchContext
 from ingestion.sources.tape import CollectorTapes
 from orchestration import settings
-from storage import DuckDBEngine, Engine, Paths
+from storage import DuckDBEngine, Engine, Paths, hold_run_lock
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The engine behind ``$LEVSTRESS_HOME`` (DuckDB; the seam for other engines)."""
+    """The engine behind ``$LEVSTRESS_HOME`` (DuckDB; the seam for other engines). A run holds the
+    home's run lock from its first step to its last (the in-process executor sets a resource up
+    once per run), so two runs on one home never interleave their writes."""
 
     home: str = ""
+
+    _run_lock: ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        stack = ExitStack()
+        crashed = stack.enter_context(
+            hold_run_lock(
+                self.paths(),
+                context.run_id or "outside-a-run",
+                settings.run_lock_wait_s(),
+                on_wait=lambda holder: context.log.warning(f"waiting for {holder} to finish"),
+            )
+        )
+        self._run_lock = stack
+        if crashed:
+            _close_dead_run(context, crashed.get("run_id", ""))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run_lock is not None:
+            self._run_lock.close()
+            self._run_lock = None
 
     def paths(self) -> Paths:
         return Paths(settings.home() if not self.home else os.path.abspath(self.home))
 
     def engine(self) -> Engine:
         return DuckDBEngine(self.paths())
+
+
+def _close_dead_run(context: dg.InitResourceContext, run_id: str) -> None:
+    """A run killed while it held the warehouse (SIGKILL, OOM, power loss) stays "started" in
+    Dagster and keeps its slot in the ``warehouse`` pool, which would block every later run. It
+    held the lock that this run now holds, so its process is gone: mark it failed, free its slot."""
+    dead = context.instance.get_run_by_id(run_id) if context.instance and run_id else None
+    if dead is None or dead.is_finished or dead.run_id == context.run_id:
+        return
+    message = f"its process died while it held the warehouse (found by run {context.run_id})"
+    context.instance.report_run_failed(dead, message)
+    context.instance.event_log_storage.free_concurrency_slots_for_run(dead.run_id)
+    context.log.warning(f"run {dead.run_id} was left running: {message}; marked failed, its pool slot freed")
 
 
 class MarketSourcesResource(dg.ConfigurableResource):

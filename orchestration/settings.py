@@ -25,3 +25,8 @@ def source_mode() -> str:
 def tracked_assets() -> tuple[str, ...]:
     raw = os.environ.get("LEVSTRESS_ASSETS")
     return tuple(a.strip().upper() for a in raw.split(",") if a.strip()) if raw else DEFAULT_ASSETS
+
+
+def run_lock_wait_s() -> float:
+    """How long a run waits for another run on the same home before giving up (0: refuse at once)."""
+    return float(os.environ.get("LEVSTRESS_RUN_LOCK_WAIT_S", "3600"))

@@ -4,5 +4,6 @@ which database is underneath (DuckDB today; a Spark implementation is the planne
 
 from storage.duckdb_engine import DuckDBEngine, WarehouseLocked
 from storage.engine import Engine, Paths
+from storage.run_lock import WarehouseBusy, hold_run_lock
 
-__all__ = ["DuckDBEngine", "Engine", "Paths", "WarehouseLocked"]
+__all__ = ["DuckDBEngine", "Engine", "Paths", "WarehouseBusy", "WarehouseLocked", "hold_run_lock"]

@@ -26,7 +26,7 @@ from storage.engine import Paths
 if TYPE_CHECKING:  # pandas costs ~1 s to import; DuckDB's .df() imports it when needed
     import pandas as pd
 
-EXPORT_VERSIONS = ".versions"
+EXPORT_VERSIONS = ".exports"  # $LEVSTRESS_HOME/.exports/<version>/; export -> one of them
 SERVING_STORAGE_VERSION = "v1.0.0"  # readable by the DuckDB 1.x builds that BI drivers embed
 REJECTS_TABLE = "rejected_rows"
 TIME_COLUMNS = ("date", "hour_start", "episode_date")  # a mart's time column: exports are split by its month
@@ -105,15 +105,29 @@ class DuckDBEngine:
                 if (schema, name) in existing
             }
 
+    def table_columns(self, schema: str) -> dict[str, set[str]]:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = ? AND NOT internal", [schema]
+            ).fetchall()
+        columns: dict[str, set[str]] = {}
+        for table, column in rows:
+            columns.setdefault(table, set()).add(column)
+        return columns
+
     def publish(self, marts: list[str]) -> dict[str, int]:
         """Write-audit-publish, last step. The snapshot is built under a temporary name and renamed
-        over the old one; each mart's Parquet files are written into a new version folder and the
-        mart's folder (a symlink) is switched to it in one rename. Readers see the old or the new
-        copy, never a mix; the previous version stays on disk for readers still holding it."""
+        over the old one; the Parquet files and their manifest are written into a new version folder
+        and ``export`` (a symlink) is switched to it in one rename. Readers see the old or the new
+        copy of each, never a mix or a torn file; the previous version stays on disk for readers
+        still holding it. Both carry the same version id (``meta.publication`` in the snapshot,
+        ``version`` in the manifest)."""
         serving_tmp = self.paths.serving.with_name(f".{self.paths.serving.name}.{os.getpid()}.tmp")
         serving_tmp.unlink(missing_ok=True)
-        version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        version_dir = self.paths.export / EXPORT_VERSIONS / version
+        published_at = datetime.now(UTC)
+        version = published_at.strftime("%Y%m%dT%H%M%S%fZ")
+        versions = self.paths.home / EXPORT_VERSIONS
+        version_dir = versions / version
         counts: dict[str, int] = {}
         files: dict[str, list[str]] = {}
         with self.connect() as con:
@@ -124,24 +138,31 @@ class DuckDBEngine:
                     con.execute(f"CREATE TABLE serving.marts.{_quote(mart)} AS SELECT * FROM marts.{_quote(mart)}")
                     counts[mart] = con.execute(f"SELECT count(*) FROM serving.marts.{_quote(mart)}").fetchone()[0]
                     files[mart] = _export_by_month(con, mart, version_dir / mart)
+                con.execute("CREATE SCHEMA serving.meta")
+                con.execute(
+                    "CREATE TABLE serving.meta.publication AS "
+                    "SELECT ?::VARCHAR AS version, ?::TIMESTAMPTZ AS published_at",
+                    [version, published_at],
+                )
             finally:
                 con.execute("DETACH serving")
-        _fsync(serving_tmp)
-        os.replace(serving_tmp, self.paths.serving)
-        for mart in marts:
-            _switch_link(self.paths.export / mart, Path(EXPORT_VERSIONS) / version / mart)
-            (self.paths.export / f"{mart}.parquet").unlink(missing_ok=True)  # the single-file layout before 2026-11
         manifest = {
-            "published_at": datetime.now(UTC).isoformat(),
+            "published_at": published_at.isoformat(),
             "version": version,
             "layout": "export/<mart>/<mart>_<YYYY-MM>.parquet: one file per calendar month of the mart's time column",
             "row_counts": counts,
             "files": files,
         }
-        manifest_tmp = self.paths.export / ".manifest.json.tmp"
-        manifest_tmp.write_text(json.dumps(manifest, indent=2))
-        os.replace(manifest_tmp, self.paths.export / "manifest.json")
-        _prune_versions(self.paths.export / EXPORT_VERSIONS, keep=2)
+        (version_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        _fsync(version_dir / "manifest.json")
+        _fsync_dir(version_dir)
+        _fsync(serving_tmp)
+        os.replace(serving_tmp, self.paths.serving)
+        _retire_unversioned_export(self.paths.export, versions)
+        previous = os.readlink(self.paths.export) if self.paths.export.is_symlink() else None
+        _switch_link(self.paths.export, Path(EXPORT_VERSIONS) / version)
+        _fsync_dir(self.paths.home)
+        _prune_versions(versions, keep={version, Path(previous).name if previous else version})
         return counts
 
 
@@ -176,19 +197,36 @@ def _export_by_month(con: duckdb.DuckDBPyConnection, mart: str, directory: Path)
     return names
 
 
+def _retire_unversioned_export(export: Path, versions: Path) -> None:
+    """Homes published before 2026-11-26 have ``export`` as a real folder (one symlink per mart);
+    it is moved aside so the link can take its place, and pruned with the old versions."""
+    if export.is_dir() and not export.is_symlink():
+        os.replace(export, versions / "00000000-unversioned")
+
+
 def _switch_link(link: Path, target: Path) -> None:
     """Point ``link`` at ``target`` (relative) with one atomic rename."""
-    if link.exists() and not link.is_symlink():  # a folder from an older layout
-        shutil.rmtree(link)
     tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target)
     os.replace(tmp, link)
 
 
-def _prune_versions(root: Path, keep: int) -> None:
-    for old in sorted(root.iterdir())[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+def _prune_versions(root: Path, keep: set[str]) -> None:
+    """Everything but the published version and the one before it (readers may still hold it),
+    including versions a killed publish wrote but never switched to."""
+    for old in root.iterdir():
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make renames and new entries in ``path`` durable (a rename is only durable once its folder is)."""
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync(path: object) -> None:

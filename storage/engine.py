@@ -50,7 +50,17 @@ class Paths:
 
     @property
     def lock(self) -> Path:
+        """Held for each single write to the warehouse file."""
         return self.home / ".writer.lock"
+
+    @property
+    def run_lock(self) -> Path:
+        """Held for a whole pipeline run (storage/run_lock.py)."""
+        return self.home / ".run.lock"
+
+    @property
+    def run_lock_holder(self) -> Path:
+        return self.home / ".run.lock.holder"
 
 
 class Engine(Protocol):
@@ -64,6 +74,9 @@ class Engine(Protocol):
 
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Rows per (schema, table); views and relations that do not exist are left out."""
+
+    def table_columns(self, schema: str) -> dict[str, set[str]]:
+        """Column names of every table and view in ``schema`` (an upgrade check reads them)."""
 
     def publish(self, marts: list[str]) -> dict[str, int]:
         """Write the read-only serving snapshot and the Parquet exports (one file per mart and

@@ -12,12 +12,17 @@ import duckdb
 from orchestration.publish import MARTS
 
 
-def run_range(first: str, last: str, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+def run_range(
+    first: str, last: str, instance: dg.DagsterInstance | None = None, only: list[dg.AssetKey] | None = None
+) -> dg.ExecuteInProcessResult:
+    """The daily job over [first, last]; ``only`` runs just those assets of it."""
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("levstress_daily")
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-    return job.execute_in_process(tags=tags, instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return job.execute_in_process(
+        tags=tags, instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False, asset_selection=only
+    )
 
 
 def snapshot_counts(home: Path) -> dict[str, int]:

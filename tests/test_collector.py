@@ -269,3 +269,20 @@ def test_a_refused_connection_is_retried_with_backoff_and_stop_is_prompt(tmp_pat
 def sessions_or_empty(landing: Path) -> list[dict]:
     path = landing / "collector" / "binance" / SESSIONS_FILE
     return sessions(landing, "binance") if path.exists() else []
+
+
+def test_a_message_nested_too_deep_to_parse_is_kept_as_unreadable_and_collecting_goes_on(tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # json gives up with RecursionError long before the end
+
+    def handler(conn: ServerConnection, number: int) -> None:
+        for frame in (A, deep, B):
+            conn.send(frame)
+        hold(conn)
+
+    with ws_server(handler) as url:
+        c = collector(binance.STREAM, tmp_path, url)
+        run_until(c, lambda: c.stats.messages >= 3)
+
+    assert c.stats.unreadable == 1 and c.stats.written == 2
+    events = replay(ENDPOINTS["binance_liquidations"], [DAY], tmp_path).batch
+    assert events.table.num_rows == 2

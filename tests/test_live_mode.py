@@ -138,6 +138,9 @@ def test_live_mode_materializes_yesterday_and_builds_the_marts(
         for source in SOURCES:
             if source.name in sim.by_source:
                 monkeypatch.setenv(source.base_url_env, sim.base_url(source.name))
+                # The real spacing (up to 2.1 s a call, ~2.5 minutes of sleeping for this run) is
+                # tested in test_http; here it would only slow the suite.
+                monkeypatch.setenv(source.min_interval_env, "0")
         monkeypatch.setenv("LEVSTRESS_SOURCE_MODE", "live")
         monkeypatch.setenv("LEVSTRESS_COINALYZE_API_KEY", "demo")  # the key the fixture server accepts
         written = record_yesterday(sim, levstress_home / "landing")
@@ -183,3 +186,50 @@ def test_live_mode_materializes_yesterday_and_builds_the_marts(
             for table in ("binance_liquidations", "bybit_liquidations")
         }
     assert loaded == {"binance_liquidations": written["binance"], "bybit_liquidations": written["bybit"]}
+
+
+def serve_forever_the_same(body: bytes) -> ThreadingHTTPServer:
+    """A broken server: whatever the cursor, the same full page."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def test_a_server_repeating_the_same_page_stops_paging_with_a_named_error(tmp_path: Path) -> None:
+    first, last = date(2025, 1, 1), date(2025, 7, 31)
+    start = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    forward = [  # Binance pages forwards from the last row's time
+        {"symbol": "BTCUSDT", "fundingTime": start + i * 8 * 3_600_000, "fundingRate": "0.0001", "markPrice": "1"}
+        for i in range(500)
+    ]
+    backward = {  # Bybit pages backwards from the oldest row's time
+        "retCode": 0,
+        "result": {
+            "list": [
+                {"symbol": "BTCUSDT", "fundingRate": "0.0001", "fundingRateTimestamp": str(start + i * 8 * 3_600_000)}
+                for i in range(200)
+            ]
+        },
+    }
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    for endpoint, body in (("binance_funding", forward), ("bybit_funding", backward)):
+        httpd = serve_forever_the_same(json.dumps(body).encode())
+        source = ENDPOINTS[endpoint].source
+        try:
+            client = SOURCES_BY_NAME[source].client(f"http://127.0.0.1:{httpd.server_address[1]}", demo=True)
+            with pytest.raises(SourceError, match=rf"{source} .*paging does not advance"):
+                ingest(ENDPOINTS[endpoint], FetchContext(client, ("BTC",)), days, tmp_path)
+        finally:
+            httpd.shutdown()

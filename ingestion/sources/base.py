@@ -105,13 +105,18 @@ class Source:
     def base_url_env(self) -> str:
         return f"LEVSTRESS_{self.name.upper()}_BASE_URL"
 
+    @property
+    def min_interval_env(self) -> str:
+        """Overrides ``min_interval_s``: lower for a paid plan's higher limit, higher on a shared IP."""
+        return f"LEVSTRESS_{self.name.upper()}_MIN_INTERVAL_S"
+
     def client(self, base_url: str, *, demo: bool, settings: HttpSettings | None = None) -> SourceClient:
         secret: dict[str, str] = {}
         if self.api_key_header:
             key = os.environ.get(self.api_key_env or "") or (self.demo_api_key if demo else None)
             if key:
                 secret[self.api_key_header] = key
-        interval = 0.0 if demo else self.min_interval_s
+        interval = 0.0 if demo else float(os.environ.get(self.min_interval_env, self.min_interval_s))
         client = SourceClient(self.name, base_url, min_interval_s=interval, secret_headers=secret, settings=settings)
         if demo:  # loopback simulator: no proxy lookup from the environment on every request
             client.session.trust_env = False
@@ -140,14 +145,26 @@ def success_code(code: Any) -> bool:
     return code in (0, "0") and not isinstance(code, bool)
 
 
-def page_cursor(page: Page, value: Any, key: Callable[[Any], Any] = lambda v: v) -> int:
+def page_cursor(
+    page: Page,
+    value: Any,
+    key: Callable[[Any], Any] = lambda v: v,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+) -> int:
     """Where to continue paging, ``int(key(value))`` (the last row's time, a continuation) read
     from ``page``; a SourceError naming the page when it holds no usable one, since the next
-    request cannot be made."""
+    request cannot be made, or when it is not ``after`` / ``before`` the given bound: a server
+    repeating a page would otherwise be asked the same question forever."""
     try:
-        return int(key(value))
+        cursor = int(key(value))
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         raise page.error(f"cannot continue paging: {exc.__class__.__name__}: {shown(str(exc))}") from exc
+    if (after is not None and cursor <= after) or (before is not None and cursor >= before):
+        bound = f"after {after}" if after is not None else f"before {before}"
+        raise page.error(f"paging does not advance: the next cursor {cursor} is not {bound}")
+    return cursor
 
 
 def require_list(page: Page, value: Any, what: str) -> list[Any]:

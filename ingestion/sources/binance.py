@@ -65,7 +65,7 @@ def _walk(ctx: FetchContext, window: Window, path: str, time_key: Any, step_ms: 
                 )
             if len(rows) < PAGE_LIMIT:
                 break
-            cursor = page_cursor(page, rows, lambda r: time_key(r[-1])) + 1
+            cursor = page_cursor(page, rows, lambda r: time_key(r[-1]), after=cursor - 1) + 1
 
 
 def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:

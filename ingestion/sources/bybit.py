@@ -66,7 +66,10 @@ def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
             rows = _result_list(page)
             if len(rows) < FUNDING_LIMIT:
                 break
-            cursor_end = page_cursor(page, rows, lambda r: min(int(row["fundingRateTimestamp"]) for row in r)) - 1
+            oldest = page_cursor(
+                page, rows, lambda r: min(int(row["fundingRateTimestamp"]) for row in r), before=cursor_end + 1
+            )
+            cursor_end = oldest - 1
 
 
 def parse_funding(page: Page) -> Iterator[dict[str, Any]]:

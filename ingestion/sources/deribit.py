@@ -38,7 +38,7 @@ def fetch_dvol(ctx: FetchContext, window: Window) -> Iterator[Page]:
             continuation = _result(page).get("continuation")
             # ``continuation`` is the oldest candle already returned: end just before it, or
             # that candle would arrive twice.
-            oldest = page_cursor(page, continuation) if continuation else None
+            oldest = page_cursor(page, continuation, before=cursor + 1) if continuation else None
             cursor = oldest - 1 if oldest is not None and oldest > start else None
 
 

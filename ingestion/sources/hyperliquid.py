@@ -45,7 +45,7 @@ def fetch_funding(ctx: FetchContext, window: Window) -> Iterator[Page]:
             rows = _rows(page)
             if len(rows) < MAX_ROWS:
                 break
-            cursor = page_cursor(page, rows, lambda r: r[-1]["time"]) + 1
+            cursor = page_cursor(page, rows, lambda r: r[-1]["time"], after=cursor - 1) + 1
 
 
 def parse_funding(page: Page) -> Iterator[dict[str, Any]]:

@@ -22,6 +22,7 @@ from ingestion.sources.base import (
     Window,
     iter_records,
     json_ok,
+    page_cursor,
     rejected,
     require_list,
     success_code,
@@ -69,7 +70,7 @@ def _page_backwards(
         stamps = _stamps(found, stamp)
         if not stamps or min(stamps) < start or len(found) < LIMIT:
             break
-        cursor = min(stamps)
+        cursor = page_cursor(page, stamps, min, before=cursor)
 
 
 def _stamps(rows: list[Any], stamp: Callable[[Any], Any]) -> list[int]:
