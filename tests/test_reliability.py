@@ -38,6 +38,8 @@ CANARIES = {
     "LEVSTRESS_COINALYZE_API_KEY": "canary-coinalyze-3f9a6c1e0b7d",
     "LEVSTRESS_COINGLASS_API_KEY": "canary-coinglass-8e2b5d40a1c9",
 }
+# Every run here also meets one hostile row (a liquidation with a negative size) on the new day.
+FAULTS = json.dumps([{"kind": "negative_size", "source": "okx", "date": NEW_DAY}])
 # What the previous schema lacked (before commit 02da31b..79baa50 added them): dropping them turns
 # a current warehouse into one built by that schema.
 MARTS_ADDED_SINCE = ["fct_liquidation_clusters", "fct_volatility_daily", "fct_stress_vs_episodes", "fct_alerts"]
@@ -60,7 +62,7 @@ def prepare_home(source: Path, target: Path) -> Path:
 def pipeline_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEVSTRESS_")}
     env.update(LEVSTRESS_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), LEVSTRESS_SOURCE_MODE="demo")
-    return {**env, **CANARIES, **extra}
+    return {**env, **CANARIES, "LEVSTRESS_SIM_FAULTS": FAULTS, **extra}
 
 
 def dagster_home(path: Path) -> Path:
@@ -302,6 +304,18 @@ def test_readers_are_never_broken_by_the_runs_and_then_see_the_new_day(contended
         assert versions[-1] == contended.after.snapshot_version, versions
     with duckdb.connect(str(contended.home / "serving.duckdb"), read_only=True) as con:
         assert str(con.execute("SELECT max(date) FROM marts.fct_leverage_stress_daily").fetchone()[0]) == NEW_DAY
+
+
+def test_a_negative_size_is_rejected_with_its_reason_and_the_day_still_loads(contended: Contended) -> None:
+    with duckdb.connect(str(contended.home / "levstress.duckdb"), read_only=True) as con:
+        rejects = con.execute(
+            "SELECT reason, payload_ref FROM raw.rejected_rows WHERE source_table = 'okx_liquidations' "
+            "AND partition_date = ?",
+            [NEW_DAY],
+        ).fetchall()
+        loaded = con.execute("SELECT count(*) FROM raw.okx_liquidations WHERE partition_date = ?", [NEW_DAY]).fetchone()
+    assert loaded[0] > 0
+    assert len(rejects) == 1 and "must be > 0" in rejects[0][0] and rejects[0][1].startswith("okx/liquidations/")
 
 
 # --- SIGKILL at three points, on a warehouse of the previous schema ----------------------------
