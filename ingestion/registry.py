@@ -3,7 +3,7 @@ plus one line here; raw assets, landing archives, rejects and raw checks follow 
 
 from __future__ import annotations
 
-from ingestion.sources import binance, bybit, coinalyze, coingecko, coinglass, deribit, hyperliquid, okx
+from ingestion.sources import binance, bybit, coinalyze, coingecko, coinglass, deribit, gate, hyperliquid, okx
 from ingestion.sources.base import Endpoint, Source
 
 SOURCES: tuple[Source, ...] = (
@@ -11,6 +11,7 @@ SOURCES: tuple[Source, ...] = (
     bybit.SOURCE,
     okx.SOURCE,
     hyperliquid.SOURCE,
+    gate.SOURCE,
     coinalyze.SOURCE,
     coinglass.SOURCE,
     coingecko.SOURCE,

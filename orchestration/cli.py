@@ -71,6 +71,37 @@ def collect_liquidations(exchanges: list[str] | None) -> None:
         print(f"{collector.stream.exchange}: {collector.stats}")
 
 
+LEVEL_CHARS = {"complete": "C", "throttled": "T", "estimate": "E", "partial": "P", "missing": "M"}
+COVERAGE_SQL = """
+SELECT date, exchange, arg_min(coverage_level, rank) AS worst
+FROM marts.fct_source_coverage_daily
+JOIN (SELECT unnest(?) AS coverage_level, generate_subscripts(?, 1) AS rank) USING (coverage_level)
+WHERE dataset = ? AND date BETWEEN coalesce(?::DATE, (SELECT max(date) - 29 FROM marts.fct_source_coverage_daily))
+                               AND coalesce(?::DATE, (SELECT max(date) FROM marts.fct_source_coverage_daily))
+GROUP BY ALL
+ORDER BY date, exchange
+"""
+
+
+def coverage(dataset: str, first: str | None, last: str | None) -> None:
+    """Dates x exchanges, one character per day: the worst level over the tracked assets."""
+    paths = Paths(settings.home())
+    if not paths.serving.exists():
+        raise SystemExit(f"no published snapshot at {paths.serving}: run `make run` first")
+    worst_first = ["missing", "partial", "estimate", "throttled", "complete"]
+    with duckdb.connect(str(paths.serving), read_only=True) as con:
+        rows = con.execute(COVERAGE_SQL, [worst_first, worst_first, dataset, first, last]).fetchall()
+    if not rows:
+        raise SystemExit(f"no coverage rows for {dataset} in that range")
+    exchanges = sorted({exchange for _, exchange, _ in rows})
+    cells = {(day, exchange): LEVEL_CHARS[level] for day, exchange, level in rows}
+    print(f"{dataset} coverage, {rows[0][0]} .. {rows[-1][0]}: worst level over the tracked assets")
+    print("  " + "  ".join(f"{c} {level}" for level, c in LEVEL_CHARS.items()) + "  . no data")
+    print(" " * 10 + " " + " ".join(f"{e[:11]:>11}" for e in exchanges))
+    for day in sorted({day for day, _, _ in rows}):
+        print(f"{day} " + " ".join(f"{cells.get((day, e), '.'):>11}" for e in exchanges))
+
+
 def replay(first: str, last: str) -> None:
     """Rebuild the raw tables of the days from the landing zone (no network) and run everything
     after them: checks, dbt, publish. Recorded in the Dagster instance when DAGSTER_HOME is set."""
@@ -107,6 +138,12 @@ def main(argv: list[str] | None = None) -> None:
         help="record the Binance / Bybit liquidation websockets into the landing zone (runs until stopped)",
     )
     collect.add_argument("--exchange", action="append", dest="exchanges", help="binance, bybit (default: all)")
+    holes = commands.add_parser("coverage", help="a dates x exchanges table of how complete each day's data is")
+    holes.add_argument(
+        "--dataset", default="liquidations", choices=["liquidations", "funding", "open_interest", "prices"]
+    )
+    holes.add_argument("--from", dest="first", help="first day (default: 30 days before the last)")
+    holes.add_argument("--to", dest="last", help="last day (default: the last published)")
     rebuild = commands.add_parser(
         "replay", help="rebuild days from the archived payloads in landing/ (no network), then the marts and snapshot"
     )
@@ -117,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
         summary(args.days)
     elif args.command == "collect-liquidations":
         collect_liquidations(args.exchanges)
+    elif args.command == "coverage":
+        coverage(args.dataset, args.first, args.last)
     elif args.command == "replay":
         replay(args.partition, args.to or args.partition)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.alerts import market_alerts
+from orchestration.coverage import COVERAGE_CHECKS
 from orchestration.dbt_assets import dbt_models, dbt_resource
 from orchestration.partitions import DAILY
 from orchestration.publish import MART_CHECKS, published_snapshot
@@ -30,7 +31,7 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
 
 defs = dg.Definitions(
     assets=[*RAW_ASSETS, dbt_models, published_snapshot, market_alerts, stress_report],
-    asset_checks=[*RAW_CHECKS, *MART_CHECKS],
+    asset_checks=[*RAW_CHECKS, *MART_CHECKS, *COVERAGE_CHECKS],
     jobs=[daily_job],
     schedules=[daily_schedule],
     resources={

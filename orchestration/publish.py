@@ -20,6 +20,7 @@ MARTS = [
     "fct_volatility_daily",
     "fct_stress_vs_episodes",
     "fct_alerts",
+    "fct_source_coverage_daily",
     "ref_liquidation_episodes",
 ]
 

@@ -68,6 +68,7 @@ def imbalance_suite() -> tuple[Expectations, Prepare]:
         gxe.ExpectColumnValuesToBeBetween(column="long_liquidations_usd", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="short_liquidations_usd", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="total_minus_parts", max_value=0.01),
+        gxe.ExpectColumnValuesToNotBeNull(column="coverage_level"),
     ], _with_total_gap
 
 
@@ -81,6 +82,7 @@ def stress_suite() -> tuple[Expectations, Prepare]:
         gxe.ExpectColumnValuesToBeInSet(column="stress_level", value_set=["calm", "elevated", "high", "extreme"]),
         gxe.ExpectColumnValuesToBeBetween(column="long_share", min_value=0, max_value=1),
         gxe.ExpectColumnValuesToBeBetween(column="open_interest_usd", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(column="complete_exchange_share", min_value=0, max_value=1),
     ], lambda frame: frame
 
 
@@ -116,9 +118,25 @@ def episodes_comparison_suite() -> tuple[Expectations, Prepare]:
     ], _with_total_gap
 
 
+COVERAGE_LEVELS = ["complete", "throttled", "estimate", "partial", "missing"]
+BELOW_WHOLE = ("partial", "missing")  # a gap: what the coverage checks warn about
+
+
+def coverage_suite() -> tuple[Expectations, Prepare]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "exchange", "asset", "dataset"]),
+        gxe.ExpectColumnValuesToBeInSet(column="coverage_level", value_set=COVERAGE_LEVELS),
+        gxe.ExpectColumnValuesToBeBetween(column="longest_gap_minutes", min_value=0, max_value=1440),
+        gxe.ExpectColumnValuesToBeBetween(column="observed_points", min_value=0),
+    ], lambda frame: frame
+
+
 MART_SUITES: dict[str, Callable[[], tuple[Expectations, Prepare]]] = {
     "fct_liquidation_imbalance_daily": imbalance_suite,
     "fct_leverage_stress_daily": stress_suite,
     "fct_liquidation_clusters": clusters_suite,
     "fct_stress_vs_episodes": episodes_comparison_suite,
+    "fct_source_coverage_daily": coverage_suite,
 }

@@ -53,7 +53,13 @@ SHORT_COLOR = "#2a9d8f"
 FUNDING_POS = "#3a7bd5"
 FUNDING_NEG = "#e76f51"
 ASSET_COLORS = ("#f2a900", "#5b6ee1", "#14b8a6", "#6b7280", "#c9a227", "#e76f51", "#8d99ae")
-EXCHANGE_COLORS = {"binance": "#e0a800", "bybit": "#3d4451", "okx": "#3a7bd5", "hyperliquid": "#2bb39a"}
+EXCHANGE_COLORS = {
+    "binance": "#e0a800",
+    "bybit": "#3d4451",
+    "okx": "#3a7bd5",
+    "hyperliquid": "#2bb39a",
+    "gate": "#c0392b",
+}
 EXTRA_COLORS = ("#9b5de5", "#f15bb5", "#00bbf9", "#fb8500")
 
 STYLE = {

@@ -80,4 +80,4 @@ class Engine(Protocol):
 
     def publish(self, marts: list[str]) -> dict[str, int]:
         """Write the read-only serving snapshot and the Parquet exports (one file per mart and
-        month, switched atomically per mart); returns row counts."""
+        month, all switched in one rename); returns row counts."""

@@ -334,6 +334,32 @@ def coingecko_chart(asset: str) -> dict:
     }
 
 
+START_S = START // 1000  # Gate speaks UNIX seconds
+GATE_QUANTO = {"BTC": "0.0001", "ETH": "0.01"}  # coins per contract
+
+
+def gate_contract(asset: str) -> dict:
+    return {
+        "name": f"{asset}_USDT",
+        "type": "direct",
+        "quanto_multiplier": GATE_QUANTO[asset],
+        "mark_price": "95480.2",
+        "funding_interval": 28800,
+        "settle_currency": "usdt",
+        "in_delisting": False,
+    }
+
+
+def gate_stats(asset: str, step: int) -> list[dict]:
+    return [
+        {"time": START_S + step * i, "lsr_taker": 1.12, "lsr_account": 2.41, "long_liq_size": 1520}
+        | {"long_liq_amount": 0.152, "long_liq_usd": 14512.3, "short_liq_size": 40, "short_liq_amount": 0.004}
+        | {"short_liq_usd": 381.9, "open_interest": 81234567, "open_interest_usd": 775612345.6}
+        | {"top_lsr_account": "1.8", "top_lsr_size": "1.1", "mark_price": 95480.2}
+        for i in range(3)
+    ]
+
+
 # --- where the records sit in a payload (None: the payload does not have the normal shape) --------
 
 Leaves = Callable[[Any, str], list[Loc] | None]
@@ -504,6 +530,36 @@ def _coinalyze_case(table: str, path: str, point: Callable[[int], dict]) -> Case
             "/future-markets": lambda q: COINALYZE_MARKETS,
             path: lambda q: [coinalyze_series(s.split(".")[0], point) for s in str(q.get("symbols", "")).split(",")],
         },
+    )
+
+
+def _gate_stats_from(query: dict[str, Any]) -> list[dict]:
+    """contract_stats honours ``from``: the fetch walks forwards until an empty page."""
+    step = 300 if query.get("interval") == "5m" else 3600
+    return [r for r in gate_stats(_asset_of(query, "contract"), step) if r["time"] >= int(query.get("from", 0))]
+
+
+def _gate_case(
+    table: str,
+    path: str,
+    payload: Callable[[str], Any],
+    params: dict[str, Any],
+    keep: str | None = None,
+    route: Callable[[dict[str, Any]], Any] | None = None,
+) -> Case:
+    """Gate answers a list of rows per contract. All endpoints but liquidations first fetch the
+    contract (a page the parsers skip) and carry its ``keep`` value in the context of the pages."""
+    contracts = {f"/futures/usdt/contracts/{a}_USDT": (lambda q, a=a: gate_contract(a)) for a in ASSETS}
+    btc = _rest_page("gate", "GET /futures/usdt/contracts/BTC_USDT", {}, gate_contract("BTC"))
+    return Case(
+        table,
+        f"GET {path}",
+        payload,
+        lambda a: {"contract": f"{a}_USDT", **params},
+        list_root,
+        context=lambda a: {"asset": a} | ({keep: float(gate_contract(a)[keep])} if keep else {}),
+        preamble=(btc,) if keep else (),
+        routes={**(contracts if keep else {}), path: route or (lambda q: payload(_asset_of(q, "contract")))},
     )
 
 
@@ -694,6 +750,39 @@ CASES: dict[str, Case] = {
                     _asset_of(q, "symbol")
                 )
             },
+        ),
+        _gate_case(
+            "gate_liquidations",
+            "/futures/usdt/contract_stats",
+            lambda a: gate_stats(a, 300),
+            {"interval": "5m", "from": START_S, "limit": 100},
+            route=_gate_stats_from,
+        ),
+        _gate_case(
+            "gate_open_interest",
+            "/futures/usdt/contract_stats",
+            lambda a: gate_stats(a, 3600),
+            {"interval": "1h", "from": START_S, "limit": 24},
+            keep="quanto_multiplier",
+            route=_gate_stats_from,
+        ),
+        _gate_case(
+            "gate_funding",
+            "/futures/usdt/funding_rate",
+            lambda a: [{"t": START_S + 3600 * h, "r": "0.0001"} for h in (16, 8, 0)],  # newest first
+            {"from": START_S, "to": START_S + 86_399, "limit": 1000},
+            keep="funding_interval",
+        ),
+        _gate_case(
+            "gate_klines",
+            "/futures/usdt/candlesticks",
+            lambda a: [
+                {"t": START_S + 3600 * h, "v": 123456, "c": "95512.4", "h": "95880.1", "l": "95010", "o": "95500"}
+                | {"sum": "11789012.3"}
+                for h in (0, 1, 2)
+            ],
+            {"interval": "1h", "from": START_S, "to": START_S + 86_399},
+            keep="quanto_multiplier",
         ),
         Case(
             "coingecko_market_caps",

@@ -178,7 +178,7 @@ def test_live_mode_materializes_yesterday_and_builds_the_marts(
         stress_assets = con.execute(
             "SELECT count(DISTINCT asset) FROM marts.fct_leverage_stress_daily WHERE date = ?", [YESTERDAY]
         ).fetchone()[0]
-    assert [e for e, _ in exchanges] == ["binance", "bybit", "hyperliquid", "okx"]
+    assert [e for e, _ in exchanges] == ["binance", "bybit", "gate", "hyperliquid", "okx"]
     assert stress_assets == len(DEFAULT_ASSETS)
     with duckdb.connect(str(levstress_home / "levstress.duckdb"), read_only=True) as con:
         loaded = {

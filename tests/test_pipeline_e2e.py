@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.dbt_assets import DBT_PROJECT_DIR
+from tests.conftest import HISTORY_END, HISTORY_START
 from tests.pipeline_helpers import MARTS, assert_marts_equal, copy_home, mart_rows, run_range, snapshot_counts
 
 pytestmark = pytest.mark.slow
@@ -37,12 +39,36 @@ def test_demo_days_build_every_mart_and_a_rerun_is_idempotent(history_home: Path
         exchanges = {
             r[0] for r in con.execute("SELECT DISTINCT exchange FROM marts.fct_liquidation_imbalance_daily").fetchall()
         }
-        assert exchanges == {"binance", "bybit", "okx", "hyperliquid"}
+        assert exchanges == {"binance", "bybit", "okx", "hyperliquid", "gate"}
         spike = con.execute(
             "SELECT sum(long_liquidations_usd), sum(short_liquidations_usd) FROM marts.fct_liquidations_hourly "
             "WHERE hour_start = TIMESTAMP '2026-01-20 14:00:00'"
         ).fetchone()
         assert spike[0] > 200e6 and spike[1] < 5e6
+        coverage = con.execute(
+            "SELECT dataset, count(DISTINCT exchange), count(DISTINCT asset), count(DISTINCT date), count(*), "
+            "count(*) FILTER (coverage_level IN ('partial', 'missing')) FROM marts.fct_source_coverage_daily "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        days = (date.fromisoformat(HISTORY_END) - date.fromisoformat(HISTORY_START)).days + 1
+        assert coverage == [
+            ("funding", 5, 5, days, 25 * days, 0),
+            ("liquidations", 5, 5, days, 25 * days, 0),
+            ("open_interest", 5, 5, days, 25 * days, 0),
+            ("prices", 2, 5, days, 10 * days, 0),
+        ]
+        levels = dict(
+            con.execute(
+                "SELECT exchange, any_value(coverage_level) FROM marts.fct_liquidation_imbalance_daily GROUP BY 1"
+            ).fetchall()
+        )
+        assert levels == {
+            "binance": "throttled",
+            "bybit": "complete",
+            "okx": "throttled",
+            "hyperliquid": "estimate",
+            "gate": "estimate",
+        }
     for mart in MARTS:
         assert pq.read_table(history_home / "export" / mart).num_rows == counts[mart]
     manifest = json.loads((history_home / "export" / "manifest.json").read_text())
@@ -65,7 +91,7 @@ def test_demo_days_build_every_mart_and_a_rerun_is_idempotent(history_home: Path
         capture_output=True,
         text=True,
     )
-    assert unit.returncode == 0 and "PASS=11" in unit.stdout, unit.stdout[-3000:]
+    assert unit.returncode == 0 and "PASS=12" in unit.stdout, unit.stdout[-3000:]
 
     before = mart_rows(history_home / "levstress.duckdb")
     result = run_range("2026-01-19", "2026-01-21")
@@ -102,6 +128,20 @@ def test_a_duplicated_event_is_stopped_by_the_gate_and_nothing_downstream_change
     assert mart_rows(history_home / "levstress.duckdb") == marts_before
     assert mart_rows(history_home / "serving.duckdb") == snapshot_before
     assert os.readlink(history_home / "export") == export_before
+
+
+def test_levstress_coverage_prints_a_dates_by_exchanges_table(
+    history_home: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from orchestration.cli import main
+
+    main(["coverage", "--from", "2026-01-19", "--to", "2026-01-21"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "liquidations coverage, 2026-01-19 .. 2026-01-21: worst level over the tracked assets"
+    assert lines[2].split() == ["binance", "bybit", "gate", "hyperliquid", "okx"]
+    assert [line.split() for line in lines[3:]] == [
+        [day, "T", "C", "E", "E", "T"] for day in ("2026-01-19", "2026-01-20", "2026-01-21")
+    ]
 
 
 # A negative size rejected with its reason while the day loads: tests/test_reliability.py (its runs

@@ -27,6 +27,7 @@ from ingestion.http import SourceClient, http_error
 from ingestion.landing import read_archive
 from ingestion.registry import SOURCES
 from orchestration.publish import MARTS
+from quality.coverage import coverage_gaps, gaps_markdown
 from tests.pipeline_helpers import assert_marts_equal, copy_home, mart_rows
 
 pytestmark = pytest.mark.slow
@@ -38,12 +39,23 @@ CANARIES = {
     "LEVSTRESS_COINALYZE_API_KEY": "canary-coinalyze-3f9a6c1e0b7d",
     "LEVSTRESS_COINGLASS_API_KEY": "canary-coinglass-8e2b5d40a1c9",
 }
-# Every run here also meets one hostile row (a liquidation with a negative size) on the new day.
-FAULTS = json.dumps([{"kind": "negative_size", "source": "okx", "date": NEW_DAY}])
-# What the previous schema lacked (before commit 02da31b..79baa50 added them): dropping them turns
-# a current warehouse into one built by that schema.
-MARTS_ADDED_SINCE = ["fct_liquidation_clusters", "fct_volatility_daily", "fct_stress_vs_episodes", "fct_alerts"]
-COLUMN_ADDED_SINCE = ("fct_leverage_stress_daily", "negative_funding_streak_days")
+# Every run here also meets hostile rows (liquidations with a negative size, OKX and Gate) on the new day.
+FAULTS = json.dumps([{"kind": "negative_size", "source": s, "date": NEW_DAY} for s in ("okx", "gate")])
+# What earlier schemas lacked (added by sessions 3 and 4 of 2026-11-26): dropping them turns a
+# current warehouse into one built by those commits.
+MARTS_ADDED_SINCE = [
+    "fct_liquidation_clusters",
+    "fct_volatility_daily",
+    "fct_stress_vs_episodes",
+    "fct_source_coverage_daily",
+    "fct_alerts",
+]
+COLUMNS_ADDED_SINCE = [
+    ("fct_leverage_stress_daily", "negative_funding_streak_days"),
+    ("fct_leverage_stress_daily", "complete_exchange_share"),
+    ("fct_liquidation_imbalance_daily", "coverage_level"),
+    ("fct_liquidations_hourly", "coverage_level"),
+]
 
 
 def log(message: str) -> None:
@@ -318,6 +330,25 @@ def test_a_negative_size_is_rejected_with_its_reason_and_the_day_still_loads(con
     assert len(rejects) == 1 and "must be > 0" in rejects[0][0] and rejects[0][1].startswith("okx/liquidations/")
 
 
+def test_buckets_lost_to_rejects_make_the_day_partial_and_the_coverage_check_warns(contended: Contended) -> None:
+    """Gate's rejected buckets leave holes in a series that should have 288 five-minute buckets."""
+    with duckdb.connect(str(contended.home / "levstress.duckdb"), read_only=True) as con:
+        frame = con.execute("SELECT * FROM marts.fct_source_coverage_daily WHERE date = ?", [NEW_DAY]).df()
+    gaps = coverage_gaps(frame, "liquidations")
+    assert list(zip(gaps["exchange"], gaps["asset"], gaps["coverage_level"], strict=True)) == [
+        ("gate", "BTC", "partial")
+    ]
+    row = gaps.iloc[0]
+    assert row["expected_points"] == 288 and 0 < row["observed_points"] < 288
+    assert row["longest_gap_minutes"] == 5 and row["longest_gap_end"] > row["longest_gap_start"]
+    assert all(coverage_gaps(frame, dataset).empty for dataset in ("funding", "open_interest", "prices"))
+    assert f"| {NEW_DAY} | gate | BTC | partial |" in gaps_markdown(gaps)
+    log = contended.first.text()
+    assert "Asset check 'liquidations_coverage' on 'marts/fct_source_coverage_daily' failed" in log
+    assert "Asset check 'funding_coverage' on 'marts/fct_source_coverage_daily' passed" in log
+    assert "RUN_SUCCESS" in log  # a warning, not a gate
+
+
 # --- SIGKILL at three points, on a warehouse of the previous schema ----------------------------
 
 
@@ -334,8 +365,8 @@ def downgrade_to_previous_schema(home: Path) -> None:
     with duckdb.connect(str(home / "levstress.duckdb")) as con:
         for mart in MARTS_ADDED_SINCE:
             con.execute(f"DROP TABLE marts.{mart}")
-        table, column = COLUMN_ADDED_SINCE
-        con.execute(f"ALTER TABLE marts.{table} DROP COLUMN {column}")
+        for table, column in COLUMNS_ADDED_SINCE:
+            con.execute(f"ALTER TABLE marts.{table} DROP COLUMN {column}")
 
 
 @pytest.fixture(scope="module")
@@ -415,12 +446,13 @@ def test_after_the_kills_a_rerun_equals_an_uninterrupted_build_row_for_row(
 
 def test_a_warehouse_of_the_previous_schema_is_rebuilt_by_the_next_run(crashed: Crashed) -> None:
     assert "rebuilding every model from the raw tables" in (crashed.home.parent / "kill-dbt.log").read_text()
-    table, column = COLUMN_ADDED_SINCE
     with duckdb.connect(str(crashed.home / "levstress.duckdb"), read_only=True) as con:
-        days = con.execute(f"SELECT count(DISTINCT date) FROM marts.{table} WHERE {column} IS NOT NULL").fetchone()[0]
-        for mart in MARTS_ADDED_SINCE[:3]:
+        for table, column in COLUMNS_ADDED_SINCE:  # filled on the whole history, not only the run's day
+            time = "hour_start" if table == "fct_liquidations_hourly" else "date"
+            days = con.execute(f"SELECT count(DISTINCT {time}::DATE) FROM marts.{table} WHERE {column} IS NOT NULL")
+            assert days.fetchone()[0] > 60, (table, column)
+        for mart in MARTS_ADDED_SINCE[:4]:
             assert con.execute(f"SELECT count(DISTINCT date) FROM marts.{mart}").fetchone()[0] > 60, mart
-    assert days > 60  # the whole history, not only the run's day
 
 
 # --- a full disk -------------------------------------------------------------------------------

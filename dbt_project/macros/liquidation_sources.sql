@@ -15,5 +15,6 @@
 {% macro liquidation_bucket_models() -%}
     {{ return([
         'stg_coinalyze__liquidations',
+        'stg_gate__liquidations',
     ]) }}
 {%- endmacro %}

@@ -9,6 +9,7 @@
     'stg_bybit__funding',
     'stg_okx__funding',
     'stg_hyperliquid__funding',
+    'stg_gate__funding',
 ] -%}
 
 with settlements as (

@@ -16,7 +16,8 @@ with liquidations as (
         asset,
         sum(long_liquidations_usd) as long_liquidations_usd,
         sum(short_liquidations_usd) as short_liquidations_usd,
-        sum(total_liquidations_usd) as total_liquidations_usd
+        sum(total_liquidations_usd) as total_liquidations_usd,
+        sum(case when coverage_level = 'complete' then total_liquidations_usd else 0 end) as complete_liquidations_usd
     from {{ ref('fct_liquidation_imbalance_daily') }}
     group by 1, 2
 ),
@@ -82,6 +83,7 @@ select
     l.short_liquidations_usd,
     l.total_liquidations_usd,
     {{ levstress.safe_divide('l.long_liquidations_usd', 'l.total_liquidations_usd') }} as long_share,
+    {{ levstress.safe_divide('l.complete_liquidations_usd', 'l.total_liquidations_usd') }} as complete_exchange_share,
     f.funding_rate_8h,
     o.open_interest_usd,
     100 * ({{ levstress.safe_divide('o.matched_today_usd', 'o.matched_yesterday_usd') }} - 1) as oi_change_pct_1d,

@@ -8,6 +8,7 @@
     'stg_bybit__open_interest',
     'stg_okx__open_interest',
     'stg_coinalyze__open_interest',
+    'stg_gate__open_interest',
 ] -%}
 
 with observations as (

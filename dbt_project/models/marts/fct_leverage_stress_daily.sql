@@ -193,7 +193,8 @@ final as (
         c.total_liquidations_usd,
         c.dvol_close,
         c.stress_composite,
-        {{ levstress.negative_streak_days(incremental_window) }} as negative_funding_streak_days
+        {{ levstress.negative_streak_days(incremental_window) }} as negative_funding_streak_days,
+        c.complete_exchange_share
     from composites as c
     inner join scores as sc
         on sc.date = c.date

@@ -19,7 +19,8 @@ daily as (
         sum(total_liquidations_usd) as total_liquidations_usd,
         max(long_liquidations_usd) as peak_hour_long_usd,
         max(short_liquidations_usd) as peak_hour_short_usd,
-        cast(sum(case when is_spike then 1 else 0 end) as integer) as spike_hours
+        cast(sum(case when is_spike then 1 else 0 end) as integer) as spike_hours,
+        min(coverage_level) as coverage_level
     from hourly
     group by 1, 2, 3
 )
@@ -36,5 +37,6 @@ select
     long_liquidations_usd - short_liquidations_usd as net_liquidations_usd,
     peak_hour_long_usd,
     peak_hour_short_usd,
-    spike_hours
+    spike_hours,
+    coverage_level
 from daily

@@ -46,8 +46,8 @@ scored as (
 
 select
     hour_start,
-    exchange,
-    asset,
+    scored.exchange,
+    scored.asset,
     long_liquidations_usd,
     short_liquidations_usd,
     total_liquidations_usd,
@@ -60,6 +60,12 @@ select
         ),
         false
     ) as is_spike,
-    (total_liquidations_usd - trailing_median) / nullif(spike_scale, 0) as robust_z
+    (total_liquidations_usd - trailing_median) / nullif(spike_scale, 0) as robust_z,
+    coverage.coverage_level
 from scored
-where {{ levstress.output_window('partition_date') }}
+left join {{ ref('fct_source_coverage_daily') }} as coverage
+    on coverage.date = scored.partition_date
+    and coverage.exchange = scored.exchange
+    and coverage.asset = scored.asset
+    and coverage.dataset = 'liquidations'
+where {{ levstress.output_window('scored.partition_date') }}

@@ -1,0 +1,171 @@
+{{ config(unique_key='date') }}
+{#-
+  How complete each day's data is, per exchange, asset and dataset (liquidations, funding,
+  open_interest, prices), and where it came from. Sources and their rules: macros/coverage_sources.sql;
+  levels explained in docs/methodology.md ("Coverage"):
+    missing   no point that day
+    partial   a regular series with fewer points than the day needs (a gap)
+    complete / throttled / estimate
+              every expected point there; the level is the source's (the venue's full record,
+              a capped or sampled feed, an aggregator's figure)
+  The series expected on a day are those seen in the 30 days up to it, so a source that stops
+  delivering shows up as missing instead of silently disappearing.
+-#}
+{%- set lookback = 30 -%}
+
+with points as (
+    select *
+    from {{ ref('int_source_coverage_points') }}
+    where {{ levstress.input_window('partition_date', lookback) }}
+),
+
+days as (
+    select distinct partition_date as date
+    from points
+    where {{ levstress.output_window('partition_date') }}
+),
+
+-- what a day expects: every series seen in the {{ lookback }} days up to and including it (never later)
+series as (
+    select
+        d.date,
+        p.dataset,
+        p.source,
+        p.exchange,
+        p.asset,
+        min(p.level_when_whole) as level_when_whole,
+        bool_or(p.is_sparse) as is_sparse,
+        max(p.interval_minutes) as interval_minutes
+    from days as d
+    inner join points as p
+        on p.partition_date <= d.date
+        and p.partition_date >= {{ dbt.dateadd('day', -lookback, 'd.date') }}
+    group by 1, 2, 3, 4, 5
+),
+
+distinct_points as (
+    select distinct dataset, source, exchange, asset, partition_date, point_time, interval_minutes
+    from points
+    where {{ levstress.output_window('partition_date') }}
+),
+
+steps as (
+    select
+        *,
+        lag(point_time) over (
+            partition by dataset, source, exchange, asset, partition_date order by point_time
+        ) as previous_point_time,
+        lead(point_time) over (
+            partition by dataset, source, exchange, asset, partition_date order by point_time
+        ) as next_point_time
+    from distinct_points
+),
+
+{%- set day_start = 'cast(partition_date as ' ~ dbt.type_timestamp() ~ ')' %}
+
+-- the stretches not covered by a point: before each point (from the end of the previous one, or
+-- midnight) and after the last one (to midnight); a point covers its interval
+gaps as (
+    select
+        dataset, source, exchange, asset, partition_date,
+        coalesce(
+            {{ dbt.dateadd('minute', 'coalesce(interval_minutes, 0)', 'previous_point_time') }},
+            {{ day_start }}
+        ) as gap_start,
+        point_time as gap_end
+    from steps
+    union all
+    select
+        dataset, source, exchange, asset, partition_date,
+        {{ dbt.dateadd('minute', 'coalesce(interval_minutes, 0)', 'point_time') }} as gap_start,
+        {{ dbt.dateadd('day', 1, day_start) }} as gap_end
+    from steps
+    where next_point_time is null
+),
+
+longest_gaps as (
+    select
+        *,
+        {{ dbt.datediff('gap_start', 'gap_end', 'minute') }} as gap_minutes,
+        row_number() over (
+            partition by dataset, source, exchange, asset, partition_date
+            order by {{ dbt.datediff('gap_start', 'gap_end', 'minute') }} desc, gap_start
+        ) as gap_rank
+    from gaps
+),
+
+observed as (
+    select
+        dataset,
+        source,
+        exchange,
+        asset,
+        partition_date as date,
+        count(*) as observed_points,
+        min(point_time) as first_point_at,
+        max(point_time) as last_point_at,
+        max(interval_minutes) as interval_minutes
+    from steps
+    group by 1, 2, 3, 4, 5
+),
+
+graded as (
+    select
+        s.date,
+        s.exchange,
+        s.asset,
+        s.dataset,
+        s.source,
+        s.level_when_whole,
+        case when not s.is_sparse then cast(1440 / coalesce(o.interval_minutes, s.interval_minutes) as integer) end
+            as expected_points,
+        cast(coalesce(o.observed_points, 0) as integer) as observed_points,
+        o.first_point_at,
+        o.last_point_at,
+        cast(case
+            when o.observed_points is null then 1440
+            else greatest(g.gap_minutes, 0)
+        end as integer) as longest_gap_minutes,
+        case
+            when o.observed_points is null then cast(s.date as {{ dbt.type_timestamp() }})
+            when g.gap_minutes > 0 then g.gap_start
+        end as longest_gap_start,
+        case
+            when o.observed_points is null then {{ dbt.dateadd('day', 1, 'cast(s.date as ' ~ dbt.type_timestamp() ~ ')') }}
+            when g.gap_minutes > 0 then g.gap_end
+        end as longest_gap_end
+    from series as s
+    left join observed as o
+        on o.date = s.date
+        and o.dataset = s.dataset
+        and o.source = s.source
+        and o.exchange = s.exchange
+        and o.asset = s.asset
+    left join longest_gaps as g
+        on g.partition_date = s.date
+        and g.dataset = s.dataset
+        and g.source = s.source
+        and g.exchange = s.exchange
+        and g.asset = s.asset
+        and g.gap_rank = 1
+)
+
+select
+    date,
+    exchange,
+    asset,
+    dataset,
+    source,
+    case
+        when observed_points = 0 then 'missing'
+        when expected_points is not null and observed_points < expected_points then 'partial'
+        else level_when_whole
+    end as coverage_level,
+    expected_points,
+    observed_points,
+    longest_gap_minutes,
+    longest_gap_start,
+    longest_gap_end,
+    first_point_at,
+    last_point_at
+from graded

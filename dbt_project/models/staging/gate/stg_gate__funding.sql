@@ -1,0 +1,1 @@
+{{ stg_funding_rates('gate_funding') }}

@@ -1,0 +1,1 @@
+{{ stg_candles('gate_klines') }}

@@ -1,0 +1,1 @@
+{{ stg_open_interest('gate_open_interest') }}

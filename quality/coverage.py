@@ -1,0 +1,36 @@
+"""Coverage gates: which days of a dataset have a hole (fct_source_coverage_daily rows that are
+partial or missing). They warn and never block: a gap in one venue's data is something to see
+and fill, not a reason to hold back every other venue's numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from quality.suites import BELOW_WHOLE
+
+COVERAGE_DATASETS = ("liquidations", "funding", "open_interest", "prices")
+SHOWN_GAPS = 20
+
+
+def coverage_gaps(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The dataset's rows below a whole day, worst first (longest gap)."""
+    gaps = frame[(frame["dataset"] == dataset) & frame["coverage_level"].isin(BELOW_WHOLE)]
+    return gaps.sort_values(["longest_gap_minutes", "date", "exchange", "asset"], ascending=[False, True, True, True])
+
+
+def gaps_markdown(gaps: pd.DataFrame) -> str:
+    if gaps.empty:
+        return "No partial or missing day."
+    lines = [
+        "| date | exchange | asset | level | points | longest gap (UTC) | minutes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in gaps.head(SHOWN_GAPS).itertuples():
+        expected = "" if pd.isna(row.expected_points) else f" of {int(row.expected_points)}"
+        lines.append(
+            f"| {row.date} | {row.exchange} | {row.asset} | {row.coverage_level} | {row.observed_points}{expected} "
+            f"| {row.longest_gap_start} -> {row.longest_gap_end} | {row.longest_gap_minutes} |"
+        )
+    if len(gaps) > SHOWN_GAPS:
+        lines.append(f"\n... and {len(gaps) - SHOWN_GAPS} more rows (marts.fct_source_coverage_daily).")
+    return "\n".join(lines)
