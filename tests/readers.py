@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -14,43 +15,50 @@ import pyarrow.parquet as pq
 
 PAUSE_S = 0.2
 STRESS = "fct_leverage_stress_daily"
+QUERIES_PER_ROUND = 2
+
+
+def poll(stop: Path, one_round: Callable[[], str], seen: dict) -> dict:
+    """Run ``one_round`` (two queries; returns the publication version it read) until ``stop``
+    exists, counting queries, failures and the versions seen in order."""
+    seen.update(queries=0, failures=[], versions=[])
+    while not stop.exists():
+        try:
+            version = one_round()
+            seen["queries"] += QUERIES_PER_ROUND
+            if version not in seen["versions"]:
+                seen["versions"].append(version)
+        except Exception as exc:  # noqa: BLE001 - every failure is the finding
+            seen["failures"].append(f"{type(exc).__name__}: {exc}")
+        time.sleep(PAUSE_S)
+    return seen
 
 
 def read_held(home: Path, stop: Path) -> dict:
     """One connection opened before the run and queried until after it (a BI tool left open)."""
     held = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
-    seen: dict = {"queries": 0, "failures": [], "versions": []}
-    seen["held_open_from"] = str(held.execute(f"SELECT max(date) FROM marts.{STRESS}").fetchone()[0])
-    while not stop.exists():
-        try:
-            seen["held_max_date"] = str(held.execute(f"SELECT max(date) FROM marts.{STRESS}").fetchone()[0])
-            version = held.execute("SELECT version FROM meta.publication").fetchone()[0]
-            seen["queries"] += 2
-            if version not in seen["versions"]:
-                seen["versions"].append(version)
-        except Exception as exc:  # noqa: BLE001 - every failure is the finding
-            seen["failures"].append(f"{type(exc).__name__}: {exc}")
-        time.sleep(PAUSE_S)
-    held.close()
-    return seen
+    seen = {"held_open_from": str(held.execute(f"SELECT max(date) FROM marts.{STRESS}").fetchone()[0])}
+
+    def one_round() -> str:
+        seen["held_max_date"] = str(held.execute(f"SELECT max(date) FROM marts.{STRESS}").fetchone()[0])
+        return held.execute("SELECT version FROM meta.publication").fetchone()[0]
+
+    try:
+        return poll(stop, one_round, seen)
+    finally:
+        held.close()
 
 
 def read_fresh(home: Path, stop: Path) -> dict:
     """A new connection per round (a dashboard refreshing). DuckDB shares one database per file
     within a process, so this must be the only connection of its process to see new data."""
-    seen: dict = {"queries": 0, "failures": [], "versions": []}
-    while not stop.exists():
-        try:
-            with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as fresh:
-                version = fresh.execute("SELECT version FROM meta.publication").fetchone()[0]
-                fresh.execute(f"SELECT asset, max(stress_score), count(*) FROM marts.{STRESS} GROUP BY 1").fetchall()
-                seen["queries"] += 2
-            if version not in seen["versions"]:
-                seen["versions"].append(version)
-        except Exception as exc:  # noqa: BLE001 - every failure is the finding
-            seen["failures"].append(f"{type(exc).__name__}: {exc}")
-        time.sleep(PAUSE_S)
-    return seen
+
+    def one_round() -> str:
+        with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as fresh:
+            fresh.execute(f"SELECT asset, max(stress_score), count(*) FROM marts.{STRESS} GROUP BY 1").fetchall()
+            return fresh.execute("SELECT version FROM meta.publication").fetchone()[0]
+
+    return poll(stop, one_round, {})
 
 
 def read_parquet(home: Path, stop: Path) -> dict:
@@ -59,24 +67,22 @@ def read_parquet(home: Path, stop: Path) -> dict:
     read again each round (a reader in the middle of a long scan)."""
     export = home / "export"
     held = pq.ParquetFile(next((export / STRESS).resolve().glob("*.parquet")))
-    seen: dict = {"queries": 0, "failures": [], "versions": []}
-    with duckdb.connect() as con:
-        while not stop.exists():
-            try:
-                version = export.resolve()
-                manifest = json.loads((version / "manifest.json").read_text())
-                files = [str(version / STRESS / name) for name in manifest["files"][STRESS]]
-                rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
-                if (rows, version.name) != (manifest["row_counts"][STRESS], manifest["version"]):
-                    raise AssertionError(f"{version.name}: {rows} rows, manifest {manifest}")
-                held.read()
-                seen["queries"] += 2
-                if manifest["version"] not in seen["versions"]:
-                    seen["versions"].append(manifest["version"])
-            except Exception as exc:  # noqa: BLE001 - every failure is the finding
-                seen["failures"].append(f"{type(exc).__name__}: {exc}")
-            time.sleep(PAUSE_S)
-    return seen
+    con = duckdb.connect()
+
+    def one_round() -> str:
+        version = export.resolve()
+        manifest = json.loads((version / "manifest.json").read_text())
+        files = [str(version / STRESS / name) for name in manifest["files"][STRESS]]
+        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
+        if (rows, version.name) != (manifest["row_counts"][STRESS], manifest["version"]):
+            raise AssertionError(f"{version.name}: {rows} rows, manifest {manifest}")
+        held.read()
+        return manifest["version"]
+
+    try:
+        return poll(stop, one_round, {})
+    finally:
+        con.close()
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -78,21 +79,7 @@ def test_an_empty_page_in_the_middle_of_pagination_fails_clearly_and_keeps_the_p
         for i in range(500)
     ]
     answers = [json.dumps(full_page).encode(), b"[]"]  # the second page comes back empty
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = answers.pop(0) if answers else b"[]"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd = serve(lambda: answers.pop(0) if answers else b"[]")
     try:
         client = SOURCES_BY_NAME["binance"].client(f"http://127.0.0.1:{httpd.server_address[1]}", demo=True)
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -188,11 +175,12 @@ def test_live_mode_materializes_yesterday_and_builds_the_marts(
     assert loaded == {"binance_liquidations": written["binance"], "bybit_liquidations": written["bybit"]}
 
 
-def serve_forever_the_same(body: bytes) -> ThreadingHTTPServer:
-    """A broken server: whatever the cursor, the same full page."""
+def serve(answer: Callable[[], bytes]) -> ThreadingHTTPServer:
+    """A JSON server on loopback that answers every GET with ``answer()``."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
+            body = answer()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -225,7 +213,8 @@ def test_a_server_repeating_the_same_page_stops_paging_with_a_named_error(tmp_pa
     }
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     for endpoint, body in (("binance_funding", forward), ("bybit_funding", backward)):
-        httpd = serve_forever_the_same(json.dumps(body).encode())
+        page = json.dumps(body).encode()
+        httpd = serve(lambda page=page: page)  # a broken server: whatever the cursor, the same page
         source = ENDPOINTS[endpoint].source
         try:
             client = SOURCES_BY_NAME[source].client(f"http://127.0.0.1:{httpd.server_address[1]}", demo=True)

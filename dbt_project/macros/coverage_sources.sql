@@ -1,6 +1,6 @@
 {#-
-  Where each dataset of each exchange comes from, and what a whole day of it is worth
-  (docs/methodology.md, "Coverage"). One entry per staging model:
+  The sources coverage is graded on (fct_source_coverage_daily), from macros/source_models.sql.
+  Each entry:
     dataset : liquidations | funding | open_interest | prices
     time    : the column that places a point in time
     interval: minutes between two points of a regular series (SQL over the model's columns);
@@ -9,43 +9,13 @@
               so fewer points than periods is not a gap
     whole   : the level of a day with every expected point: complete (the venue's full record),
               throttled (a capped or sampled feed), estimate (an aggregator's figure)
-  Add a staging model here to bring it into fct_source_coverage_daily.
 -#}
 {% macro coverage_sources() -%}
-{{ return([
-    {'model': 'stg_bybit__liquidations', 'dataset': 'liquidations', 'time': 'event_time',
-     'interval': none, 'sparse': true, 'whole': 'complete'},
-    {'model': 'stg_binance__liquidations', 'dataset': 'liquidations', 'time': 'event_time',
-     'interval': none, 'sparse': true, 'whole': 'throttled'},
-    {'model': 'stg_okx__liquidations', 'dataset': 'liquidations', 'time': 'event_time',
-     'interval': none, 'sparse': true, 'whole': 'throttled'},
-    {'model': 'stg_coinalyze__liquidations', 'dataset': 'liquidations', 'time': 'bucket_start',
-     'interval': 'bucket_minutes', 'sparse': true, 'whole': 'estimate'},
-    {'model': 'stg_gate__liquidations', 'dataset': 'liquidations', 'time': 'bucket_start',
-     'interval': 'bucket_minutes', 'sparse': false, 'whole': 'estimate'},
-    {'model': 'stg_binance__funding', 'dataset': 'funding', 'time': 'funding_time',
-     'interval': 'interval_hours * 60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_bybit__funding', 'dataset': 'funding', 'time': 'funding_time',
-     'interval': 'interval_hours * 60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_okx__funding', 'dataset': 'funding', 'time': 'funding_time',
-     'interval': 'interval_hours * 60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_hyperliquid__funding', 'dataset': 'funding', 'time': 'funding_time',
-     'interval': 'interval_hours * 60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_gate__funding', 'dataset': 'funding', 'time': 'funding_time',
-     'interval': 'interval_hours * 60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_binance__open_interest', 'dataset': 'open_interest', 'time': 'observed_at',
-     'interval': '60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_bybit__open_interest', 'dataset': 'open_interest', 'time': 'observed_at',
-     'interval': '60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_okx__open_interest', 'dataset': 'open_interest', 'time': 'observed_at',
-     'interval': '60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_coinalyze__open_interest', 'dataset': 'open_interest', 'time': 'observed_at',
-     'interval': '60', 'sparse': false, 'whole': 'estimate'},
-    {'model': 'stg_gate__open_interest', 'dataset': 'open_interest', 'time': 'observed_at',
-     'interval': '60', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_binance__klines', 'dataset': 'prices', 'time': 'open_time',
-     'interval': 'interval_minutes', 'sparse': false, 'whole': 'complete'},
-    {'model': 'stg_gate__klines', 'dataset': 'prices', 'time': 'open_time',
-     'interval': 'interval_minutes', 'sparse': false, 'whole': 'complete'},
-]) }}
+{%- set sources = [] -%}
+{%- for entry in levstress.source_models() if entry.coverage is not none -%}
+    {%- set dataset, time, interval, sparse, whole = entry.coverage -%}
+    {%- do sources.append({'model': entry.model, 'dataset': dataset, 'time': time, 'interval': interval,
+                           'sparse': sparse, 'whole': whole}) -%}
+{%- endfor -%}
+{{ return(sources) }}
 {%- endmacro %}

@@ -2,15 +2,9 @@
   Every settled funding rate, normalised to an 8-hour interval:
       funding_rate_8h = funding_rate * 8 / interval_hours
   Venues settle every 8 h, 4 h or 1 h (and change it over time); averaging raw rates across
-  intervals is a classic bug. Add new funding sources to the list.
+  intervals is a classic bug. Sources: macros/source_models.sql.
 -#}
-{%- set funding_models = [
-    'stg_binance__funding',
-    'stg_bybit__funding',
-    'stg_okx__funding',
-    'stg_hyperliquid__funding',
-    'stg_gate__funding',
-] -%}
+{%- set funding_models = levstress.source_model_names('funding_rates') -%}
 
 with settlements as (
     {% for model in funding_models %}

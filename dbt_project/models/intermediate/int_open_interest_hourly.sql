@@ -1,15 +1,9 @@
 {#-
   Open-interest observations of every venue, valued in USD. Venues that report only coins
   (Bybit) are valued at the reference close of the hour the observation falls in
-  (usd_is_derived = true). Add new open-interest sources to the list.
+  (usd_is_derived = true). Sources: macros/source_models.sql.
 -#}
-{%- set open_interest_models = [
-    'stg_binance__open_interest',
-    'stg_bybit__open_interest',
-    'stg_okx__open_interest',
-    'stg_coinalyze__open_interest',
-    'stg_gate__open_interest',
-] -%}
+{%- set open_interest_models = levstress.source_model_names('open_interest') -%}
 
 with observations as (
     {% for model in open_interest_models %}

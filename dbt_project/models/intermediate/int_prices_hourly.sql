@@ -2,9 +2,7 @@
   Hourly reference price per asset: the 60-minute candles of the perpetual on
   var('reference_price_exchange') (binance by default). One row per asset and hour.
 -#}
-{%- set candle_models = [
-    'stg_binance__klines',
-] -%}
+{%- set candle_models = levstress.source_model_names('candles') -%}
 
 with candles as (
     {% for model in candle_models %}

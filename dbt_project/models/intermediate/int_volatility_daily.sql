@@ -1,8 +1,6 @@
 {#- Daily Deribit DVOL per asset (BTC, ETH) from the day's hourly candles: open of the first,
     high / low over the day, close of the last. -#}
-{%- set dvol_models = [
-    'stg_deribit__dvol',
-] -%}
+{%- set dvol_models = levstress.source_model_names('volatility_index') -%}
 
 with hourly as (
     {% for model in dvol_models %}

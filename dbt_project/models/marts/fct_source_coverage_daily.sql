@@ -1,7 +1,7 @@
 {{ config(unique_key='date') }}
 {#-
   How complete each day's data is, per exchange, asset and dataset (liquidations, funding,
-  open_interest, prices), and where it came from. Sources and their rules: macros/coverage_sources.sql;
+  open_interest, prices), and where it came from. Sources and their rules: macros/source_models.sql;
   levels explained in docs/methodology.md ("Coverage"):
     missing   no point that day
     partial   a regular series with fewer points than the day needs (a gap)
