@@ -27,10 +27,15 @@ def gaps_markdown(gaps: pd.DataFrame) -> str:
     ]
     for row in gaps.head(SHOWN_GAPS).itertuples():
         expected = "" if pd.isna(row.expected_points) else f" of {int(row.expected_points)}"
+        gap = f"{_minute(row.longest_gap_start)} -> {_minute(row.longest_gap_end)}"
         lines.append(
-            f"| {row.date} | {row.exchange} | {row.asset} | {row.coverage_level} | {row.observed_points}{expected} "
-            f"| {row.longest_gap_start} -> {row.longest_gap_end} | {row.longest_gap_minutes} |"
+            f"| {row.date:%Y-%m-%d} | {row.exchange} | {row.asset} | {row.coverage_level} "
+            f"| {row.observed_points}{expected} | {gap} | {row.longest_gap_minutes} |"
         )
     if len(gaps) > SHOWN_GAPS:
         lines.append(f"\n... and {len(gaps) - SHOWN_GAPS} more rows (marts.fct_source_coverage_daily).")
     return "\n".join(lines)
+
+
+def _minute(moment: object) -> str:
+    return "?" if pd.isna(moment) else f"{moment:%Y-%m-%d %H:%M}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-PAUSE_S = 0.2
+PAUSE_S = 0.4
 STRESS = "fct_leverage_stress_daily"
 QUERIES_PER_ROUND = 2
 
