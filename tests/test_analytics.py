@@ -21,7 +21,7 @@ from ingestion.http import HttpSettings
 from orchestration.alerts import ALERTS_KEY
 from orchestration.dbt_assets import DBT_PROJECT_DIR
 from storage.duckdb_engine import TIME_COLUMNS
-from tests.pipeline_helpers import MARTS, assert_marts_equal, copy_home, run_range
+from tests.pipeline_helpers import MARTS, assert_marts_equal, copy_home, run_range, snapshot_counts
 
 pytestmark = pytest.mark.slow
 
@@ -151,13 +151,11 @@ def test_an_alert_reaches_the_webhook_exactly_once_despite_retries_and_reruns(
     monkeypatch.setenv("LEVSTRESS_SOURCE_MODE", "demo")
     monkeypatch.setenv("LEVSTRESS_ALERT_WEBHOOK_URL", receiver.url)
 
-    result = run_range("2026-01-19", "2026-01-21")
+    result = run_range("2026-01-20", "2026-01-20")  # the spike day: stress and spike alerts
     assert result.success
     with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
         expected = dict(
-            con.execute(
-                "SELECT alert_id, message FROM marts.fct_alerts WHERE date BETWEEN '2026-01-19' AND '2026-01-21'"
-            ).fetchall()
+            con.execute("SELECT alert_id, message FROM marts.fct_alerts WHERE date = '2026-01-20'").fetchall()
         )
     assert {"stress_level", "hourly_spike"} <= {body["levstress_alert"]["alert_type"] for body in receiver.accepted}, (
         "the January story raises stress and spike alerts"
@@ -165,7 +163,7 @@ def test_an_alert_reaches_the_webhook_exactly_once_despite_retries_and_reruns(
     received = [body["levstress_alert"]["alert_id"] for body in receiver.accepted]
     assert sorted(received) == sorted(expected)  # each alert once
     assert receiver.refused == 2  # two 503s were retried, not lost
-    assert all(body["text"].startswith("levstress 2026-01-") for body in receiver.accepted)
+    assert all(body["text"].startswith("levstress 2026-01-20") for body in receiver.accepted)
 
     check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "no_alerts")
     assert not check.passed and check.severity.value == "WARN"
@@ -173,11 +171,18 @@ def test_an_alert_reaches_the_webhook_exactly_once_despite_retries_and_reruns(
     assert "canary-secret" not in json.dumps([str(e) for e in result.all_events])
 
     report = next(e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "stress_report")
-    assert (home / "reports" / "2026-01-21.html").is_file()
-    assert "2026-01-21" in report.materialization.metadata["summary"].value
+    assert (home / "reports" / "2026-01-20.html").is_file()
+    assert "2026-01-20" in report.materialization.metadata["summary"].value
+    # Each mart's (table's) materialization in Dagster carries its row count.
+    materialized = {
+        e.asset_key.path[-1]: e.materialization.metadata["dagster/row_count"].value
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path[0] == "marts"
+    }
+    assert materialized == snapshot_counts(home)
 
     # The alerts step again (a re-run or a backfill of those days): nothing is sent twice.
-    assert run_range("2026-01-20", "2026-01-21", only=[ALERTS_KEY]).success
+    assert run_range("2026-01-19", "2026-01-20", only=[ALERTS_KEY]).success
     assert sorted(b["levstress_alert"]["alert_id"] for b in receiver.accepted) == sorted(expected)  # no repeat
 
 

@@ -344,7 +344,7 @@ def test_buckets_lost_to_rejects_make_the_day_partial_and_the_coverage_check_war
     assert all(coverage_gaps(frame, dataset).empty for dataset in ("funding", "open_interest", "prices"))
     assert f"| {NEW_DAY} | gate | BTC | partial |" in gaps_markdown(gaps)
     log = contended.first.text()
-    assert "Asset check 'liquidations_coverage' on 'marts/fct_source_coverage_daily' failed" in log
+    assert "Asset check 'liquidations_coverage' on 'marts/fct_source_coverage_daily' did not pass" in log
     assert "Asset check 'funding_coverage' on 'marts/fct_source_coverage_daily' passed" in log
     assert "RUN_SUCCESS" in log  # a warning, not a gate
 
