@@ -37,6 +37,7 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 
 run: setup
 	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --partition-range $(DEMO_START)...$(DEMO_END)
+	$(BIN)/levstress catch-up
 	$(BIN)/levstress summary
 
 test: setup

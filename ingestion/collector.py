@@ -8,7 +8,9 @@ What it guarantees:
 - a message it cannot read is still written (to the day it arrived), so the daily load rejects it
   with a reason instead of it vanishing;
 - it reconnects with exponential backoff after drops, errors and silent connections, and keeps a
-  session log (``_sessions.ndjson``: connects, disconnects and why) so gaps in a day are known;
+  session log (``_sessions.ndjson``: connects, disconnects and why, and a heartbeat every minute
+  while connected, so a collector that dies leaves at most a minute unaccounted for); the daily
+  ``<exchange>_collector_uptime`` asset reads it, and a day it was away is graded partial;
 - on stop it flushes and fsyncs what it holds.
 """
 
@@ -29,12 +31,13 @@ from typing import IO, Any
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
+from ingestion.sources.tape import SESSIONS_FILE
 from ingestion.streams import LiquidationStream, StreamEvent
 
 log = logging.getLogger("levstress.collector")
 
-SESSIONS_FILE = "_sessions.ndjson"
 FSYNC_EVERY_S = 5.0
+ALIVE_EVERY_S = 60.0
 
 
 def tape_dir(landing: Path, exchange: str) -> Path:
@@ -125,6 +128,7 @@ class LiquidationCollector:
     open_timeout_s: float = 10.0
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
+    alive_every_s: float = ALIVE_EVERY_S
     now: Callable[[], float] = time.time
     stats: CollectorStats = field(default_factory=CollectorStats)
 
@@ -176,11 +180,14 @@ class LiquidationCollector:
         return reason
 
     def _receive(self, ws: ClientConnection) -> str:
-        last_data = last_beat = time.monotonic()
+        last_data = last_beat = last_alive = time.monotonic()
         while not self.stop_event.is_set():
             if self.stream.heartbeat and time.monotonic() - last_beat >= self.stream.heartbeat[0]:
                 ws.send(self.stream.heartbeat[1])
                 last_beat = time.monotonic()
+            if time.monotonic() - last_alive >= self.alive_every_s:
+                self._log_session("alive", messages=self.stats.messages)
+                last_alive = time.monotonic()
             try:
                 frame = ws.recv(timeout=0.5)
             except TimeoutError:
@@ -236,7 +243,8 @@ class LiquidationCollector:
         record = {"at": datetime.fromtimestamp(self.now(), UTC).isoformat(), "event": event, **details}
         with open(self.directory / SESSIONS_FILE, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=str) + "\n")
-        log.info("%s collector %s %s", self.stream.exchange, event, details or "")
+        level = logging.DEBUG if event == "alive" else logging.INFO
+        log.log(level, "%s collector %s %s", self.stream.exchange, event, details or "")
 
 
 # RecursionError: the json module gives up on a message nested ~1000 deep, which a broken or

@@ -64,8 +64,8 @@ def _fetch(endpoint: Endpoint, ctx: FetchContext, window: Window, landing: Path)
         if pages:  # keep what did arrive, under a name that never passes for a complete window
             archive_pages(archive_path(landing, endpoint, window, ".partial"), pages)
         raise
-    if endpoint.from_collector:  # the collector's tapes are themselves the landing files
-        return pages, [str(Path(p.context["tape"]).relative_to(landing)) for p in pages]
+    if endpoint.from_collector:  # the collector's files are themselves the landing files
+        return pages, _collector_refs(pages, landing)
     return pages, [str(archive_path(landing, endpoint, window).relative_to(landing))]
 
 
@@ -76,6 +76,10 @@ def ingest(
 
     With ``today`` (live mode), days older than the endpoint's look-back are not asked for: if no
     day is left this raises :class:`BeyondLookBack`; otherwise the report lists the skipped days."""
+    if endpoint.fills is not None:  # a catch-up endpoint touches only the days it is asked to fill
+        days = [d for d in days if ctx.fill.get(d)]
+        if not days:
+            return skipped(endpoint, [], "no gap to fill on these days")
     wanted = servable_days(endpoint, days, today) if today else list(days)
     too_old = sorted(set(days) - set(wanted))
     if not wanted:
@@ -107,9 +111,9 @@ def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
     wanted = sorted(set(days))
     if endpoint.from_collector:
         window = Window.of(wanted)
-        tapes = CollectorTapes(landing)
-        pages = [tapes(endpoint.source, day) for day in window.days]
-        return _build(endpoint, window, pages, [str(Path(p.context["tape"]).relative_to(landing)) for p in pages])
+        offline = FetchContext(None, (), CollectorTapes(landing))  # type: ignore[arg-type]  # collector fetches read files only
+        pages = list(endpoint.fetch(offline, window))
+        return _build(endpoint, window, pages, _collector_refs(pages, landing))
     sources = _latest_archives(landing, endpoint, wanted)
     covered = sorted(set().union(*(keep for _, keep in sources.values())))
     missing = sorted(set(wanted) - set(covered))
@@ -153,6 +157,10 @@ def _latest_archives(landing: Path, endpoint: Endpoint, days: list[date]) -> dic
         *_, path, window = max(covering)
         chosen.setdefault(path, (window, set()))[1].add(day)
     return chosen
+
+
+def _collector_refs(pages: list[Page], landing: Path) -> list[str]:
+    return [str(Path(p.context["tape"]).relative_to(landing)) for p in pages]
 
 
 def _time_column(dataset: Dataset) -> str | None:

@@ -153,6 +153,19 @@ VOLATILITY_INDEX = Dataset(
     ),
 )
 
+COLLECTOR_UPTIME = Dataset(
+    name="collector_uptime",
+    description="Stretches of a UTC day during which the liquidation collector was connected to the venue's "
+    "stream, from its session log; outside them it heard nothing, so the day's tape has a hole there.",
+    natural_key=("exchange", "connected_from"),
+    columns=(
+        Column("exchange", pa.string(), (R,)),
+        Column("connected_from", TS, (R, D), "start of the stretch (midnight if it began the day before)"),
+        Column("connected_until", TS, (R,), "end of the stretch (next midnight if it went on into the next day)"),
+        Column("ended_by", pa.string(), (R,), "why it ended: the disconnect reason, or that it goes on"),
+    ),
+)
+
 DATASETS = {
     d.name: d
     for d in (
@@ -163,6 +176,7 @@ DATASETS = {
         CANDLES,
         MARKET_CAPS,
         VOLATILITY_INDEX,
+        COLLECTOR_UPTIME,
     )
 }
 

@@ -105,27 +105,49 @@ def coverage(dataset: str, first: str | None, last: str | None) -> None:
 def replay(first: str, last: str) -> None:
     """Rebuild the raw tables of the days from the landing zone (no network) and run everything
     after them: checks, dbt, publish. Recorded in the Dagster instance when DAGSTER_HOME is set."""
+    for day in (first, last):
+        date.fromisoformat(day)  # a clear error before any work
+    run_id = _execute("levstress_daily", first, last, {"resources": {"sources": {"config": {"mode": "replay"}}}})
+    print(f"replayed {first}..{last} from {Paths(settings.home()).landing}/ (run {run_id}); snapshot republished")
+
+
+def catch_up() -> None:
+    """What the coverage_catch_up sensor does after a daily run, by hand: fill the published gaps a
+    catch-up source can still serve, one run per day, and say which cannot be filled."""
+    from orchestration.catch_up import published_fill_plan
+
+    paths = Paths(settings.home())
+    if not paths.serving.exists():
+        raise SystemExit(f"no published snapshot at {paths.serving}: run `make run` first")
+    plan = published_fill_plan(paths.serving, settings.api_today(settings.source_mode()))
+    for row, reason in plan.unrecoverable:
+        print(f"cannot fill {row.day} {row.exchange} {row.dataset} ({row.level}): {reason}")
+    if not plan.new_gaps:
+        print("catch-up: no gap that a catch-up source can fill")
+        return
+    for table, day, exchange in sorted(plan.new_gaps, key=lambda gap: (gap[1], gap[2])):
+        print(f"catch-up: {day} {exchange} from {table}")
+    for day in plan.new_days():
+        run_id = _execute("levstress_catch_up", day.isoformat(), day.isoformat(), {})
+        print(f"catch-up: {day} filled and republished (run {run_id})")
+
+
+def _execute(job: str, first: str, last: str, run_config: dict[str, object]) -> str:
     import dagster as dg
 
     from orchestration.definitions import defs
 
-    for day in (first, last):
-        date.fromisoformat(day)  # a clear error before any work
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("levstress_daily").execute_in_process(
-        run_config={"resources": {"sources": {"config": {"mode": "replay"}}}},
+    result = defs.resolve_job_def(job).execute_in_process(
+        run_config=run_config,
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
         instance=instance,
         raise_on_error=False,
     )
-    failed = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     if not result.success:
-        raise SystemExit(
-            f"replay of {first}..{last} failed (run {result.run_id}): {', '.join(failed) or 'see the run'}"
-        )
-    print(
-        f"replayed {first}..{last} from {Paths(settings.home()).landing}/ (run {result.run_id}); snapshot republished"
-    )
+        failed = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+        raise SystemExit(f"{job} {first}..{last} failed (run {result.run_id}): {', '.join(failed) or 'see the run'}")
+    return result.run_id
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -149,6 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     rebuild.add_argument("--partition", required=True, help="first day, YYYY-MM-DD")
     rebuild.add_argument("--to", help="last day (default: the first)")
+    commands.add_parser(
+        "catch-up", help="re-request the published partial days from a source that can still serve them (Coinalyze)"
+    )
     args = parser.parse_args(argv)
     if args.command == "summary":
         summary(args.days)
@@ -158,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
         coverage(args.dataset, args.first, args.last)
     elif args.command == "replay":
         replay(args.partition, args.to or args.partition)
+    elif args.command == "catch-up":
+        catch_up()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.alerts import market_alerts
-from orchestration.coverage import COVERAGE_CHECKS
+from orchestration.coverage import COVERAGE_CHECKS, build_catch_up_sensor, catch_up_job
 from orchestration.dbt_assets import dbt_models, dbt_resource
 from orchestration.partitions import DAILY
 from orchestration.publish import MART_CHECKS, published_snapshot
@@ -32,8 +32,9 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
 defs = dg.Definitions(
     assets=[*RAW_ASSETS, dbt_models, published_snapshot, market_alerts, stress_report],
     asset_checks=[*RAW_CHECKS, *MART_CHECKS, *COVERAGE_CHECKS],
-    jobs=[daily_job],
+    jobs=[daily_job, catch_up_job],
     schedules=[daily_schedule],
+    sensors=[build_catch_up_sensor(daily_job)],
     resources={
         "sources": MarketSourcesResource(),
         "warehouse": WarehouseResource(),

@@ -1,10 +1,14 @@
 """One daily-partitioned raw asset per registered source endpoint, each gated by a blocking
 Great Expectations check. Built from the registry, so a new source needs no edit here."""
 
+from datetime import date
+
 import dagster as dg
 
+from ingestion.catch_up import FillPlan
 from ingestion.registry import ENDPOINTS
 from ingestion.sources.base import Endpoint
+from orchestration.catch_up import warehouse_fill_plan
 from orchestration.partitions import DAILY, partition_days
 from orchestration.resources import MarketSourcesResource, WarehouseResource
 from quality.suites import raw_suite
@@ -41,7 +45,8 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         days = partition_days(context)
         paths = warehouse.paths()
-        report = sources.ingest(endpoint, days, paths)
+        fill = _fill_plan(context, endpoint, days, sources, warehouse) if endpoint.fills else None
+        report = sources.ingest(endpoint, days, paths, fill.days(endpoint.table) if fill else None)
         warehouse.engine().replace_partitions(endpoint.table, report.batch.table, report.batch.rejects, report.days)
         context.log.info(
             f"{endpoint.table}: {report.batch.accepted} rows, {report.batch.rejected} rejected, "
@@ -63,10 +68,39 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
                 "last_day": days[-1].isoformat(),
                 "days_not_fetched": len(report.skipped_days),
                 "not_fetched_reason": report.skipped_reason or "",
+                **(_fill_metadata(endpoint, fill) if fill else {}),
             }
         )
 
     return _raw
+
+
+def _fill_plan(
+    context: dg.AssetExecutionContext,
+    endpoint: Endpoint,
+    days: list[date],
+    sources: MarketSourcesResource,
+    warehouse: WarehouseResource,
+) -> FillPlan:
+    """What a catch-up endpoint is asked to fill on the run's days: the gaps the last build found."""
+    plan = warehouse_fill_plan(warehouse.engine(), days, sources.today())
+    for row, reason in plan.unrecoverable:
+        context.log.warning(f"{row.exchange} {row.dataset} on {row.day} is {row.level} and cannot be filled: {reason}")
+    return plan
+
+
+def _fill_metadata(endpoint: Endpoint, plan: FillPlan) -> dict[str, object]:
+    asked = plan.days(endpoint.table)
+    return {
+        "fill_requests": dg.MetadataValue.md(
+            "\n".join(f"- {day}: {', '.join(sorted(exchanges))}" for day, exchanges in sorted(asked.items()))
+            or "No gap to fill on these days."
+        ),
+        "unrecoverable_gaps": dg.MetadataValue.md(
+            "\n".join(f"- {r.day} {r.exchange} {r.dataset} ({r.level}): {why}" for r, why in plan.unrecoverable)
+            or "None."
+        ),
+    }
 
 
 def build_raw_check(endpoint: Endpoint) -> dg.AssetChecksDefinition:

@@ -1,8 +1,9 @@
 """Dagster resources: where data comes from (demo simulator or live APIs) and where it goes."""
 
 import os
+from collections.abc import Mapping
 from contextlib import ExitStack
-from datetime import UTC, date, datetime
+from datetime import date
 
 import dagster as dg
 from pydantic import PrivateAttr
@@ -91,8 +92,15 @@ class MarketSourcesResource(dg.ConfigurableResource):
             return self._simulator.base_url(source)
         return os.environ.get(spec.base_url_env, spec.default_base_url)
 
-    def ingest(self, endpoint: Endpoint, days: list[date], paths: Paths) -> IngestReport:
-        """Fetch (demo/live) or re-read the landing archive (replay: no network at all)."""
+    def today(self) -> date | None:
+        """Live APIs keep limited history, counted back from today."""
+        return settings.api_today(self.resolved_mode())
+
+    def ingest(
+        self, endpoint: Endpoint, days: list[date], paths: Paths, fill: Mapping[date, frozenset[str]] | None = None
+    ) -> IngestReport:
+        """Fetch (demo/live) or re-read the landing archive (replay: no network at all). ``fill``:
+        the exchange-days a catch-up endpoint is asked to fill."""
         if self.resolved_mode() == "replay":
             return replay(endpoint, days, paths.landing)
         demo = self._simulator is not None
@@ -101,9 +109,8 @@ class MarketSourcesResource(dg.ConfigurableResource):
             return skipped(endpoint, days, reason)
         client = spec.client(self.base_url(endpoint.source), demo=demo)
         tapes = CollectorTapes(paths.landing, replay_url=self._simulator.root_url if demo else None)
-        # Live APIs keep limited history: days beyond an endpoint's look-back are not asked for.
-        today = None if demo else datetime.now(UTC).date()
+        ctx = FetchContext(client, settings.tracked_assets(), tapes, fill or {})
         try:
-            return ingest(endpoint, FetchContext(client, settings.tracked_assets(), tapes), days, paths.landing, today)
+            return ingest(endpoint, ctx, days, paths.landing, self.today())
         finally:
             client.close()

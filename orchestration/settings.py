@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 DEFAULT_ASSETS = ("BTC", "ETH", "SOL", "XRP", "DOGE")
@@ -20,6 +20,12 @@ def source_mode() -> str:
     if mode not in ("demo", "live", "replay"):
         raise ValueError(f"LEVSTRESS_SOURCE_MODE must be demo, live or replay, got {mode!r}")
     return mode
+
+
+def api_today(mode: str) -> date | None:
+    """The date live APIs count their look-back from; None where every day can be served (the
+    simulator, the landing archive)."""
+    return datetime.now(UTC).date() if mode == "live" else None
 
 
 def tracked_assets() -> tuple[str, ...]:

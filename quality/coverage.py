@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ingestion.catch_up import CoverageRow
 from quality.suites import BELOW_WHOLE
 
 COVERAGE_DATASETS = ("liquidations", "funding", "open_interest", "prices")
@@ -16,6 +17,16 @@ def coverage_gaps(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """The dataset's rows below a whole day, worst first (longest gap)."""
     gaps = frame[(frame["dataset"] == dataset) & frame["coverage_level"].isin(BELOW_WHOLE)]
     return gaps.sort_values(["longest_gap_minutes", "date", "exchange", "asset"], ascending=[False, True, True, True])
+
+
+def coverage_rows(frame: pd.DataFrame) -> list[CoverageRow]:
+    """The mart's rows as the catch-up planner reads them (one per exchange, day, dataset and level)."""
+    columns = ["date", "exchange", "dataset", "source", "coverage_level"]
+    distinct = frame[columns].drop_duplicates()
+    return [
+        CoverageRow(pd.Timestamp(day).date(), exchange, dataset, source, level)
+        for day, exchange, dataset, source, level in distinct.itertuples(index=False)
+    ]
 
 
 def gaps_markdown(gaps: pd.DataFrame) -> str:

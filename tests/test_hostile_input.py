@@ -21,9 +21,9 @@ import gzip
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -44,7 +44,7 @@ from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.rows import to_float
 from ingestion.schemas import LINEAGE_COLUMNS, REJECTS_SCHEMA, Check
 from ingestion.sources.base import Endpoint, FetchContext, Window
-from ingestion.sources.tape import CollectorTapes
+from ingestion.sources.tape import SESSIONS_FILE, CollectorTapes
 from storage.duckdb_engine import DuckDBEngine
 from storage.engine import Paths
 
@@ -282,6 +282,38 @@ def bybit_tape(asset: str) -> list[Any]:
     ]
 
 
+STREAM_URLS = {
+    "binance": "wss://fstream.binance.com/stream?streams=!forceOrder@arr",
+    "bybit": "wss://stream.bybit.com/v5/public/linear",
+}
+
+
+def session_log(exchange: str) -> list[list[dict]]:
+    """The collector's session log, one list of lines per connection: a connection is what gives
+    rows (one per day it touches), and only its own lines decide them."""
+    url, closed = STREAM_URLS[exchange], "connection closed (received 1006 (abnormal closure); then sent 1006)"
+    return [
+        [  # since the evening before: cut at midnight
+            {"at": "2026-01-14T22:10:03.512000+00:00", "event": "connected", "url": url},
+            {"at": "2026-01-14T23:59:03.600000+00:00", "event": "alive", "messages": 1812},
+            {"at": "2026-01-15T06:30:00.100000+00:00", "event": "disconnected", "reason": closed},
+            {"at": "2026-01-15T06:30:00.101000+00:00", "event": "reconnect_wait", "reason": closed, "wait_s": 1.0},
+        ],
+        [  # until the collector was stopped
+            {"at": "2026-01-15T06:30:01.350000+00:00", "event": "connected", "url": url},
+            {"at": "2026-01-15T06:31:01.350000+00:00", "event": "alive", "messages": 1830},
+            {"at": "2026-01-15T11:00:00.004000+00:00", "event": "disconnected", "reason": "stopped"},
+            {"at": "2026-01-15T11:00:00.009000+00:00", "event": "stopped", "connects": 2, "messages": 2950}
+            | {"written": 2941, "duplicates": 9, "untracked": 0, "unreadable": 0},
+        ],
+        [  # restarted; no disconnect logged (it died, or still runs) and heartbeats past midnight
+            {"at": "2026-01-15T12:00:00.250000+00:00", "event": "connected", "url": url},
+            {"at": "2026-01-15T23:59:30.250000+00:00", "event": "alive", "messages": 3120},
+            {"at": "2026-01-16T00:00:30.250000+00:00", "event": "alive", "messages": 3121},
+        ],
+    ]
+
+
 def okx_envelope(data: list[Any]) -> dict:
     return {"code": "0", "msg": "", "data": data}
 
@@ -304,17 +336,27 @@ OKX_INSTRUMENTS = okx_envelope(
     ]
 )
 OKX_CT_VAL = {"BTC-USDT-SWAP": "0.01", "ETH-USDT-SWAP": "0.1"}
+COINALYZE_VENUES = {"H": "hyperliquid", "A": "binance", "6": "bybit", "3": "okx"}  # Coinalyze's exchange codes
+
+
+def coinalyze_symbol(code: str, asset: str) -> str:
+    """Coinalyze's perpetual symbols: ``BTC.H`` for Hyperliquid, ``BTCUSDT_PERP.<code>`` for the others."""
+    return f"{asset}.H" if code == "H" else f"{asset}USDT_PERP.{code}"
+
+
 COINALYZE_MARKETS = [
-    {"symbol": f"{a}.H", "exchange": "H", "symbol_on_exchange": a, "base_asset": a, "quote_asset": "USD"}
-    | {"is_perpetual": True, "margined": "STABLE", "has_buy_sell_data": False}
+    {"symbol": coinalyze_symbol(c, a), "exchange": c, "symbol_on_exchange": {"H": a, "3": _inst(a)}.get(c, _sym(a))}
+    | {"base_asset": a, "quote_asset": "USD" if c == "H" else "USDT", "is_perpetual": True, "margined": "STABLE"}
+    | {"has_buy_sell_data": c != "H"}
+    for c in COINALYZE_VENUES
     for a in ASSETS
 ]
 COINGECKO_IDS = {"BTC": "bitcoin", "ETH": "ethereum"}
 COINGECKO_LISTING = [{"id": COINGECKO_IDS[a], "symbol": a.lower(), "market_cap": 1.0e12} for a in ASSETS]
 
 
-def coinalyze_series(asset: str, point: Callable[[int], dict]) -> dict:
-    return {"symbol": f"{asset}.H", "history": [point(t // 1000) for t in _hours(0, 1, 13)]}
+def coinalyze_series(symbol: str, point: Callable[[int], dict]) -> dict:
+    return {"symbol": symbol, "history": [point(t // 1000) for t in _hours(0, 1, 13)]}
 
 
 def coinalyze_liquidation_point(t: int) -> dict:
@@ -399,19 +441,24 @@ def okx_details(payload: Any, asset: str) -> list[Loc] | None:
     return out
 
 
-def coinalyze_points(payload: Any, asset: str) -> list[Loc] | None:
-    if not isinstance(payload, list):
-        return None
-    out: list[Loc] = []
-    for i, series in enumerate(payload):
-        symbol = series.get("symbol") if isinstance(series, dict) else None
-        if symbol == f"{asset}.H":
-            if not isinstance(series.get("history"), list):
-                return None
-            out += [(i, "history", j) for j in range(len(series["history"]))]
-        else:
-            out.append((i,))  # a series nobody asked for is one reject
-    return out
+def coinalyze_points(code: str) -> Leaves:
+    """The points of the asset's series on the venue ``code``."""
+
+    def leaves(payload: Any, asset: str) -> list[Loc] | None:
+        if not isinstance(payload, list):
+            return None
+        out: list[Loc] = []
+        for i, series in enumerate(payload):
+            symbol = series.get("symbol") if isinstance(series, dict) else None
+            if symbol == coinalyze_symbol(code, asset):
+                if not isinstance(series.get("history"), list):
+                    return None
+                out += [(i, "history", j) for j in range(len(series["history"]))]
+            else:
+                out.append((i,))  # a series nobody asked for is one reject
+        return out
+
+    return leaves
 
 
 def coingecko_points(payload: Any, asset: str) -> list[Loc] | None:
@@ -465,6 +512,53 @@ def bybit_tape_records(body: bytes) -> int:
     return count
 
 
+def _session_time(message: Any) -> datetime | None:
+    """When a session-log line happened, in UTC (a time without an offset is UTC, as the collector
+    writes it); None when it has no readable time and event, or a time beyond the calendar in UTC."""
+    if (
+        not isinstance(message, dict)
+        or not isinstance(message.get("event"), str)
+        or not isinstance(message.get("at"), str)
+    ):
+        return None
+    try:
+        moment = datetime.fromisoformat(message["at"])
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    except (ValueError, OverflowError):
+        return None
+
+
+def uptime_records(body: bytes) -> int:
+    """A connection runs from "connected" to the next "disconnected" or "stopped" (with neither,
+    to its last line before the next "connected" or the end of the log) and gives one row per day
+    of the window it overlaps; a line without a readable time and event is one reject."""
+    rejects, stretches = 0, []
+    opened: datetime | None = None
+    seen: datetime | None = None
+    for message in tape_messages(body):
+        moment = _session_time(message)
+        if moment is None:
+            rejects += 1
+            continue
+        ends = message["event"] in ("disconnected", "stopped")
+        if opened is not None and seen is not None and (ends or message["event"] == "connected"):
+            stretches.append((opened, moment if ends else seen))
+            opened = seen = None
+        if message["event"] == "connected":
+            opened = seen = moment
+        elif opened is not None:
+            seen = moment
+    if opened is not None and seen is not None:
+        stretches.append((opened, seen))
+    days = [
+        (datetime.combine(day, datetime.min.time()), datetime.combine(day + timedelta(days=1), datetime.min.time()))
+        for day in WINDOW.days
+    ]
+    return rejects + sum(
+        1 for start, end in stretches for first, last in days if start < end and first < end and start < last
+    )
+
+
 # --- the cases: one per registered endpoint ---------------------------------------------------
 
 
@@ -480,6 +574,7 @@ class Case:
     tape_records: Callable[[bytes], int] | None = None  # collector tape: records from the bytes
     time_of: Callable[[Any], Any] | None = None  # the parser drops records from before the window (OKX)
     records_per_page: int | None = None  # fixed number of records a parsed page yields (CoinGecko)
+    fill: Mapping[date, frozenset[str]] = field(default_factory=dict)  # a catch-up endpoint's exchange-days
     routes: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)  # fetch path -> body
 
     @property
@@ -490,17 +585,43 @@ class Case:
     def tape(self) -> bool:
         return self.tape_records is not None
 
+    @property
+    def session_log(self) -> bool:
+        """The collector's session log: one file for all days, its payload a list of connections."""
+        return self.endpoint == "collector sessions"
+
+    def tape_path(self, landing: Path) -> Path:
+        tapes = CollectorTapes(landing)
+        if self.session_log:
+            return tapes.landing_root / "collector" / self.source / SESSIONS_FILE
+        return tapes.path(self.source, DAY)
+
     def page(self, asset: str, body: bytes, status: int = 200) -> Page:
         context = {**WINDOW.context(**self.context(asset))}
-        if self.tape:
-            context = {"day": DAY.isoformat(), "tape": f"/landing/collector/{self.source}/{DAY}.ndjson"}
+        if self.tape:  # as CollectorTapes reads it; the session log's fetch adds the window
+            tape = {**self.params(asset), "tape": str(self.tape_path(Path("/landing")))}
+            context = {**tape, **WINDOW.context()} if self.session_log else tape
         return Page(self.source, self.endpoint, self.params(asset), status, body, context)
 
     def encode(self, payload: Any) -> bytes:
         if not self.tape:
             return dumps(payload)
+        if self.session_log:  # a connection is its lines
+            payload = [line for lines in payload for line in (lines if isinstance(lines, list) else [lines])]
         lines = [m.data if isinstance(m, RawLine) else dumps(m) for m in payload]
         return b"\n".join(lines) + b"\n"
+
+
+def _uptime_case(exchange: str) -> Case:
+    """When the collector was connected, from its session log (one file, read for every run)."""
+    return Case(
+        f"{exchange}_collector_uptime",
+        "collector sessions",
+        lambda a: session_log(exchange),
+        lambda a: {"exchange": exchange},
+        list_root,
+        tape_records=uptime_records,
+    )
 
 
 def _window_params(**extra: Any) -> dict[str, Any]:
@@ -516,19 +637,25 @@ def _asset_of(query: dict[str, Any], key: str) -> str:
     return next((a for a in ASSETS if value.startswith(a)), "BTC")
 
 
-def _coinalyze_case(table: str, path: str, point: Callable[[int], dict]) -> Case:
-    """Coinalyze's history endpoints share a shape: one series per requested ``<asset>.H`` symbol."""
+def _coinalyze_case(table: str, path: str, point: Callable[[int], dict], code: str = "H") -> Case:
+    """Coinalyze's history endpoints share a shape: one series per requested symbol of the venue
+    ``code``. A catch-up endpoint is asked to fill the venue's partition day."""
+    venue = COINALYZE_VENUES[code]
     return Case(
         table,
         f"GET {path}",
-        lambda a: [coinalyze_series(a, point)],
-        lambda a: {"symbols": f"{a}.H", "interval": "1hour", "from": START // 1000, "to": (START + DAY_MS) // 1000},
-        coinalyze_points,
-        context=lambda a: {"markets": {f"{a}.H": {"exchange": "hyperliquid", "asset": a}}},
+        lambda a: [coinalyze_series(coinalyze_symbol(code, a), point)],
+        lambda a: (
+            {"symbols": coinalyze_symbol(code, a), "interval": "1hour"}
+            | {"from": START // 1000, "to": (START + DAY_MS) // 1000}
+        ),
+        coinalyze_points(code),
+        context=lambda a: {"markets": {coinalyze_symbol(code, a): {"exchange": venue, "asset": a}}},
         preamble=(_rest_page("coinalyze", "GET /future-markets", {}, COINALYZE_MARKETS),),
+        fill={DAY: frozenset({venue})} if ENDPOINTS[table].fills else {},
         routes={
             "/future-markets": lambda q: COINALYZE_MARKETS,
-            path: lambda q: [coinalyze_series(s.split(".")[0], point) for s in str(q.get("symbols", "")).split(",")],
+            path: lambda q: [coinalyze_series(s, point) for s in str(q.get("symbols", "")).split(",")],
         },
     )
 
@@ -626,6 +753,8 @@ CASES: dict[str, Case] = {
             bybit_pushes,
             tape_records=bybit_tape_records,
         ),
+        _uptime_case("binance"),
+        _uptime_case("bybit"),
         Case(
             "bybit_funding",
             "GET /v5/market/funding/history",
@@ -727,6 +856,7 @@ CASES: dict[str, Case] = {
         ),
         _coinalyze_case("coinalyze_liquidations", "/liquidation-history", coinalyze_liquidation_point),
         _coinalyze_case("coinalyze_open_interest", "/open-interest-history", coinalyze_oi_point),
+        _coinalyze_case("coinalyze_liquidation_fills", "/liquidation-history", coinalyze_liquidation_point, code="6"),
         Case(
             "coinglass_liquidations",
             "GET /api/futures/liquidation/aggregated-history",
@@ -993,6 +1123,8 @@ def change_record(draw: Draw, case: Case, asset: str, payload: Any, trace: Trace
     kind = draw(st.sampled_from(RECORD_CHANGES), label="record change")
     if case.tape and kind != "field" and draw(st.booleans(), label="cut the line"):
         line = loc[:1]  # the collector died mid-write: the line ends early
+        if case.session_log and isinstance(get(payload, line), list) and get(payload, line):
+            line = (*line, draw(st.integers(0, len(get(payload, line)) - 1), label="line of the connection"))
         message = get(payload, line)
         if isinstance(message, dict | list):
             event("change: cut tape line")
@@ -1109,6 +1241,7 @@ def test_every_registered_endpoint_has_a_hostile_case():
     for table, case in CASES.items():
         assert case.endpoint.startswith(("GET ", "POST ", "collector"))
         assert ENDPOINTS[table].from_collector == case.tape
+        assert bool(case.fill) == (ENDPOINTS[table].fills is not None)  # a catch-up is asked to fill the day
 
 
 def records_in(case: Case, asset: str) -> int:
@@ -1244,11 +1377,12 @@ def fetch(case: Case, landing: Path, hostile_at: int | None = None, hostile: Any
     client.session.mount("http://", venue)
     if case.tape:
         tape = case.encode(case.payload("BTC"))
-        path = CollectorTapes(landing).path(case.source, DAY)
+        path = case.tape_path(landing)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(hostile(tape)[1] if hostile_at == 0 else tape)
     try:
-        return ingest(endpoint, FetchContext(client, ASSETS, CollectorTapes(landing)), [DAY], landing), venue
+        ctx = FetchContext(client, ASSETS, CollectorTapes(landing), fill=case.fill)
+        return ingest(endpoint, ctx, [DAY], landing), venue
     finally:
         client.close()
 

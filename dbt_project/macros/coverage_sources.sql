@@ -9,13 +9,15 @@
               so fewer points than periods is not a gap
     whole   : the level of a day with every expected point: complete (the venue's full record),
               throttled (a capped or sampled feed), estimate (an aggregator's figure)
+    collector, priority: see macros/source_models.sql
 -#}
 {% macro coverage_sources() -%}
 {%- set sources = [] -%}
 {%- for entry in levstress.source_models() if entry.coverage is not none -%}
     {%- set dataset, time, interval, sparse, whole = entry.coverage -%}
     {%- do sources.append({'model': entry.model, 'dataset': dataset, 'time': time, 'interval': interval,
-                           'sparse': sparse, 'whole': whole}) -%}
+                           'sparse': sparse, 'whole': whole, 'collector': entry.get('collector', false),
+                           'priority': levstress.source_priority(entry)}) -%}
 {%- endfor -%}
 {{ return(sources) }}
 {%- endmacro %}

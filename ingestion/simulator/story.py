@@ -198,3 +198,10 @@ EPISODES: tuple[Episode, ...] = (
     Episode("2026-01-26T03:00", "2026-01-26T04:00", split(61e6), split(3.5e6)),
     Episode("2026-01-29T21:00", "2026-01-29T22:00", split(95e6), split(5e6)),
 )
+
+# The simulated collector's scripted outages: (exchange, from, until, why the connection dropped).
+# Its tape has nothing from those stretches and its session log says so; the aggregator (Coinalyze)
+# still saw every liquidation, so the catch-up can fill the day.
+COLLECTOR_OUTAGES: tuple[tuple[str, str, str, str], ...] = (
+    ("bybit", "2026-01-16T03:10", "2026-01-16T07:45", "connection closed (received 1006 (abnormal closure))"),
+)

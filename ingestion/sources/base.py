@@ -7,10 +7,10 @@ for the pipeline to grow a raw asset, its landing archive, its checks and its re
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ingestion.http import HttpSettings, Page, SourceClient, http_error, shown
 from ingestion.rows import utc_day_bounds_ms
@@ -18,14 +18,24 @@ from ingestion.schemas import Dataset
 from ingestion.streams import LiquidationStream
 
 
+class CollectorFiles(Protocol):
+    """Where a stream venue's collector files are read from (ingestion.sources.tape)."""
+
+    def __call__(self, exchange: str, day: date) -> Page: ...
+
+    def sessions(self, exchange: str) -> Page: ...
+
+
 @dataclass(frozen=True)
 class FetchContext:
-    """What a fetch needs besides the day: the source's HTTP client, the tracked assets and,
-    for stream sources, where the collector keeps its tapes."""
+    """What a fetch needs besides the day: the source's HTTP client, the tracked assets, for
+    stream sources where the collector keeps its tapes, and for a catch-up source the exchanges
+    whose gaps each day it is asked to fill."""
 
     client: SourceClient
     assets: tuple[str, ...]
-    tape: Callable[[str, date], Page] | None = None
+    tape: CollectorFiles | None = None
+    fill: Mapping[date, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,10 @@ class Endpoint:
     description: str
     look_back_days: int | None = None  # how far back the live API serves history, if limited
     from_collector: bool = False  # parsed from the liquidation collector's tape, not fetched over REST
+    # A catch-up endpoint: fetched only for the exchange-days in FetchContext.fill, whose coverage of
+    # this dataset (liquidations | funding | open_interest | prices) is below whole.
+    fills: str | None = None
+    fill_exchanges: frozenset[str] = frozenset()
 
     @property
     def table(self) -> str:

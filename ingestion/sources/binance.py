@@ -23,7 +23,7 @@ from ingestion.sources.base import (
     page_cursor,
     require_list,
 )
-from ingestion.sources.tape import fetch_tapes, ndjson_messages
+from ingestion.sources.tape import collector_uptime, fetch_tapes, ndjson_messages
 from ingestion.streams import LiquidationStream, StreamEvent
 
 EXCHANGE = "binance"
@@ -190,6 +190,7 @@ SOURCE = Source(
             "Binance !forceOrder@arr stream tape (throttled: <= 1 event/symbol/second).",
             from_collector=True,
         ),
+        collector_uptime(EXCHANGE),
         Endpoint(
             EXCHANGE,
             "funding",

@@ -26,7 +26,7 @@ from ingestion.sources.base import (
     require_list,
     success_code,
 )
-from ingestion.sources.tape import fetch_tapes, ndjson_messages
+from ingestion.sources.tape import collector_uptime, fetch_tapes, ndjson_messages
 from ingestion.streams import LiquidationStream, StreamEvent
 
 EXCHANGE = "bybit"
@@ -206,6 +206,7 @@ SOURCE = Source(
             "Bybit allLiquidation stream tape (every liquidation, 500 ms batches).",
             from_collector=True,
         ),
+        collector_uptime(EXCHANGE),
         Endpoint(
             EXCHANGE,
             "funding",

@@ -1,15 +1,17 @@
 """Collector tapes: the newline-delimited websocket messages a liquidation collector writes per
-exchange and UTC day under ``landing/collector/<exchange>/<day>.ndjson``.
+exchange and UTC day under ``landing/collector/<exchange>/<day>.ndjson``, and its session log
+(``_sessions.ndjson``: connects, disconnects, heartbeats) from which the hours it was listening
+are known.
 
 Live, the collector process writes them; in demo mode the simulator plays the collector and the
-tape is downloaded from it. Either way the daily asset parses the same file.
+files are downloaded from it. Either way the daily assets parse the same files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,10 @@ import requests
 
 from ingestion.http import Page, SourceError
 from ingestion.landing import write_atomic
-from ingestion.sources.base import FetchContext, Window, rejected
+from ingestion.schemas import COLLECTOR_UPTIME
+from ingestion.sources.base import Endpoint, FetchContext, Rejected, Window, rejected
+
+SESSIONS_FILE = "_sessions.ndjson"
 
 
 @dataclass(frozen=True)
@@ -31,11 +36,29 @@ class CollectorTapes:
         return self.landing_root / "collector" / exchange / f"{day.isoformat()}.ndjson"
 
     def __call__(self, exchange: str, day: date) -> Page:
-        path = self.path(exchange, day)
-        endpoint = "collector tape"
-        params = {"exchange": exchange, "day": day.isoformat()}
+        """The exchange's tape of one UTC day."""
+        return self._landed(
+            exchange,
+            self.path(exchange, day),
+            "collector tape",
+            {"exchange": exchange, "day": day.isoformat()},
+            "the liquidation collector was not recording that day, and this venue publishes no liquidation "
+            "history to back-fill it",
+        )
+
+    def sessions(self, exchange: str) -> Page:
+        """The collector's whole session log for the exchange (it is appended to, never rewritten)."""
+        return self._landed(
+            exchange,
+            self.landing_root / "collector" / exchange / SESSIONS_FILE,
+            "collector sessions",
+            {"exchange": exchange},
+            "the liquidation collector never ran here, so when it was listening is unknown",
+        )
+
+    def _landed(self, exchange: str, path: Path, endpoint: str, params: dict[str, str], absent: str) -> Page:
         if self.replay_url:
-            url = f"{self.replay_url}/_tape/{exchange}/{day.isoformat()}"
+            url = f"{self.replay_url}/_tape/{exchange}/{params.get('day', SESSIONS_FILE)}"
             try:
                 response = requests.get(url, timeout=self.timeout_s)
                 response.raise_for_status()
@@ -43,14 +66,8 @@ class CollectorTapes:
                 raise SourceError(exchange, endpoint, params, f"simulated collector unavailable: {exc}") from exc
             write_atomic(path, response.content)
         if not path.exists():
-            raise SourceError(
-                exchange,
-                endpoint,
-                params,
-                f"no collector tape at {path}: the liquidation collector was not recording that day, "
-                "and this venue publishes no liquidation history to back-fill it",
-            )
-        return Page(exchange, endpoint, params, 200, path.read_bytes(), {"day": day.isoformat(), "tape": str(path)})
+            raise SourceError(exchange, endpoint, params, f"no {endpoint} at {path}: {absent}")
+        return Page(exchange, endpoint, params, 200, path.read_bytes(), {**params, "tape": str(path)})
 
 
 def ndjson_messages(page: Page) -> Iterator[Any]:
@@ -73,3 +90,99 @@ def fetch_tapes(exchange: str) -> Callable[[FetchContext, Window], Iterator[Page
             yield ctx.tape(exchange, day)
 
     return fetch
+
+
+def fetch_sessions(exchange: str) -> Callable[[FetchContext, Window], Iterator[Page]]:
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page]:
+        if ctx.tape is None:
+            raise RuntimeError(f"{exchange} collector uptime needs the collector's session log")
+        page = ctx.tape.sessions(exchange)
+        yield replace(page, context={**page.context, **window.context()})
+
+    return fetch
+
+
+# Session-log events that end a connection; "connected" opens one, "alive" extends it.
+SESSION_ENDS = ("disconnected", "stopped")
+OPEN_AT_END = "goes on"
+
+
+def connected_stretches(page: Page) -> Iterator[tuple[datetime, datetime, str] | Rejected]:
+    """(from, until, why it ended) of every connection in a session log, in order. A connection
+    with no end logged (the collector died, or is still running) ends at its last record: the
+    collector logs a heartbeat every minute, so at most that much uptime goes uncounted."""
+    opened: datetime | None = None
+    last_seen: datetime | None = None
+    for record in ndjson_messages(page):
+        entry = _session_entry(record)
+        if isinstance(entry, Rejected):
+            yield entry
+            continue
+        at, event, reason = entry
+        if event == "connected":
+            if opened is not None and last_seen is not None:
+                yield opened, last_seen, "collector died (no disconnect logged)"
+            opened = last_seen = at
+        elif opened is not None and event in SESSION_ENDS:
+            yield opened, at, reason or event
+            opened = last_seen = None
+        elif opened is not None:
+            last_seen = at
+    if opened is not None and last_seen is not None:
+        yield opened, last_seen, OPEN_AT_END
+
+
+def _session_entry(record: Any) -> tuple[datetime, str, str | None] | Rejected:
+    """(time in UTC, event, reason) of a session record; a time without an offset is UTC, as the
+    collector writes every time in UTC."""
+    if isinstance(record, Rejected):
+        return record
+    if (
+        not isinstance(record, dict)
+        or not isinstance(record.get("event"), str)
+        or not isinstance(record.get("at"), str)
+    ):
+        return rejected("session record without a readable time and event", record)
+    try:
+        moment = datetime.fromisoformat(record["at"])
+        at = (moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
+        return rejected(f"session record without a readable time and event ({exc})", record)
+    reason = record.get("reason")
+    return at, record["event"], reason if isinstance(reason, str) else None
+
+
+def parse_uptime(page: Page) -> Iterator[dict[str, Any]]:
+    """The stretches cut at UTC midnights, one row per day of the window they touch."""
+    window = Window.from_context(page.context)
+    exchange = page.params["exchange"]
+    for stretch in connected_stretches(page):
+        if isinstance(stretch, Rejected):
+            yield stretch
+            continue
+        start, end, reason = stretch
+        for day in window.days:
+            day_start = datetime.combine(day, datetime.min.time())
+            day_end = day_start + timedelta(days=1)
+            if start < day_end and end > day_start and end > start:
+                yield {
+                    "exchange": exchange,
+                    "connected_from": max(start, day_start),
+                    "connected_until": min(end, day_end),
+                    "ended_by": reason if end <= day_end else OPEN_AT_END,
+                    "_day": day,
+                }
+
+
+def collector_uptime(exchange: str) -> Endpoint:
+    """The endpoint every stream-only venue registers beside its tape: when the collector listened."""
+    return Endpoint(
+        exchange,
+        "collector_uptime",
+        COLLECTOR_UPTIME,
+        fetch_sessions(exchange),
+        parse_uptime,
+        f"When the {exchange} liquidation collector was connected, per UTC day, from its session log "
+        f"(landing/collector/{exchange}/{SESSIONS_FILE}). A tape day with the collector away is partial.",
+        from_collector=True,
+    )

@@ -9,6 +9,8 @@ select
     '{{ s.model | replace("stg_", "") | replace("__", "_") }}' as source,
     '{{ s.whole }}' as level_when_whole,
     {{ 'true' if s.sparse else 'false' }} as is_sparse,
+    {{ 'true' if s.collector else 'false' }} as is_collector_tape,
+    {{ s.priority }} as source_priority,
     exchange,
     asset,
     partition_date,

@@ -4,12 +4,16 @@
   open_interest, prices), and where it came from. Sources and their rules: macros/source_models.sql;
   levels explained in docs/methodology.md ("Coverage"):
     missing   no point that day
-    partial   a regular series with fewer points than the day needs (a gap)
+    partial   a regular series with fewer points than the day needs (a gap), or a collector tape
+              whose collector was disconnected longer than var collector_gap_tolerance_minutes
     complete / throttled / estimate
               every expected point there; the level is the source's (the venue's full record,
               a capped or sampled feed, an aggregator's figure)
   The series expected on a day are those seen in the 30 days up to it, so a source that stops
   delivering shows up as missing instead of silently disappearing.
+  When an exchange-day has more than one source (a partial tape and the catch-up's fill), the row
+  is the source the liquidation marts use: the first whole one in source priority, else the
+  first; primary_source / primary_coverage_level keep what the venue's own source was worth.
 -#}
 {%- set lookback = 30 -%}
 
@@ -35,12 +39,20 @@ series as (
         p.asset,
         min(p.level_when_whole) as level_when_whole,
         bool_or(p.is_sparse) as is_sparse,
+        bool_or(p.is_collector_tape) as is_collector_tape,
+        min(p.source_priority) as source_priority,
         max(p.interval_minutes) as interval_minutes
     from days as d
     inner join points as p
         on p.partition_date <= d.date
         and p.partition_date >= {{ dbt.dateadd('day', -lookback, 'd.date') }}
     group by 1, 2, 3, 4, 5
+),
+
+downtime as (
+    select *
+    from {{ ref('int_collector_downtime_daily') }}
+    where {{ levstress.output_window('partition_date') }}
 ),
 
 distinct_points as (
@@ -116,22 +128,27 @@ graded as (
         s.asset,
         s.dataset,
         s.source,
+        s.source_priority,
         s.level_when_whole,
         case when not s.is_sparse then cast(1440 / coalesce(o.interval_minutes, s.interval_minutes) as integer) end
             as expected_points,
         cast(coalesce(o.observed_points, 0) as integer) as observed_points,
         o.first_point_at,
         o.last_point_at,
+        coalesce(dt.is_partial, false) as collector_away,
         cast(case
             when o.observed_points is null then 1440
+            when dt.exchange is not null then round(dt.longest_outage_minutes)
             else greatest(g.gap_minutes, 0)
         end as integer) as longest_gap_minutes,
         case
             when o.observed_points is null then cast(s.date as {{ dbt.type_timestamp() }})
+            when dt.exchange is not null then dt.longest_outage_start
             when g.gap_minutes > 0 then g.gap_start
         end as longest_gap_start,
         case
             when o.observed_points is null then {{ dbt.dateadd('day', 1, 'cast(s.date as ' ~ dbt.type_timestamp() ~ ')') }}
+            when dt.exchange is not null then dt.longest_outage_end
             when g.gap_minutes > 0 then g.gap_end
         end as longest_gap_end
     from series as s
@@ -148,6 +165,39 @@ graded as (
         and g.exchange = s.exchange
         and g.asset = s.asset
         and g.gap_rank = 1
+    left join downtime as dt
+        on s.is_collector_tape
+        and dt.partition_date = s.date
+        and dt.exchange = s.exchange
+),
+
+leveled as (
+    select
+        *,
+        case
+            when observed_points = 0 then 'missing'
+            when expected_points is not null and observed_points < expected_points then 'partial'
+            when collector_away then 'partial'
+            else level_when_whole
+        end as coverage_level
+    from graded
+),
+
+-- one row per exchange-day-asset-dataset: the source the marts use (see the header)
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by date, exchange, asset, dataset
+            order by case when coverage_level in ('partial', 'missing') then 1 else 0 end, source_priority, source
+        ) as choice_rank,
+        first_value(source) over (
+            partition by date, exchange, asset, dataset order by source_priority, source
+        ) as primary_source,
+        first_value(coverage_level) over (
+            partition by date, exchange, asset, dataset order by source_priority, source
+        ) as primary_coverage_level
+    from leveled
 )
 
 select
@@ -156,16 +206,15 @@ select
     asset,
     dataset,
     source,
-    case
-        when observed_points = 0 then 'missing'
-        when expected_points is not null and observed_points < expected_points then 'partial'
-        else level_when_whole
-    end as coverage_level,
+    coverage_level,
     expected_points,
     observed_points,
     longest_gap_minutes,
     longest_gap_start,
     longest_gap_end,
     first_point_at,
-    last_point_at
-from graded
+    last_point_at,
+    primary_source,
+    primary_coverage_level
+from ranked
+where choice_rank = 1

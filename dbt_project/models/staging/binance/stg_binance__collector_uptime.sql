@@ -1,0 +1,1 @@
+{{ stg_collector_uptime('binance_collector_uptime') }}

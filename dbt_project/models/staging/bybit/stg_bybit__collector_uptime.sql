@@ -1,0 +1,1 @@
+{{ stg_collector_uptime('bybit_collector_uptime') }}

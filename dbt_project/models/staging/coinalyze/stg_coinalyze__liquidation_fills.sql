@@ -1,0 +1,1 @@
+{{ stg_liquidation_buckets('coinalyze_liquidation_fills') }}
