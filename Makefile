@@ -26,8 +26,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 # dagster-dbt needs the manifest before `dagster asset materialize`; parse once here, never at import.
-dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
+dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES) $(wildcard ingestion/sources/*.py) ingestion/registry.py
 	mkdir -p $(LEVSTRESS_HOME)
+	$(BIN)/python -m orchestration.dbt_codegen
 	cd dbt_project && $(BIN)/dbt parse --profiles-dir . --quiet
 	touch $@
 

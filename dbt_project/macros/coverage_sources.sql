@@ -1,22 +1,24 @@
 {#-
-  The sources coverage is graded on (fct_source_coverage_daily), from macros/source_models.sql.
-  Each entry:
-    dataset : liquidations | funding | open_interest | prices
-    time    : the column that places a point in time
-    interval: minutes between two points of a regular series (SQL over the model's columns);
-              none for an event tape, where the number of points says nothing about coverage
-    sparse  : the source leaves out periods with nothing in them (events, Coinalyze buckets),
-              so fewer points than periods is not a gap
-    whole   : the level of a day with every expected point: complete (the venue's full record),
-              throttled (a capped or sampled feed), estimate (an aggregator's figure)
-    collector, priority: see macros/source_models.sql
+  The sources coverage is graded on (fct_source_coverage_daily): the entries of
+  macros/source_models.sql with a `whole` level. What a point is depends on the dataset:
+    coverage dataset: liquidations | funding | open_interest | prices
+    time            : the column that places a point in time
+    interval        : minutes between two points of a regular series (SQL over the model's
+                      columns); none for an event tape, where the number of points says nothing
 -#}
 {% macro coverage_sources() -%}
+{%- set by_dataset = {
+    'liquidation_events': ('liquidations', 'event_time', none),
+    'liquidation_buckets': ('liquidations', 'bucket_start', 'bucket_minutes'),
+    'funding_rates': ('funding', 'funding_time', 'interval_hours * 60'),
+    'open_interest': ('open_interest', 'observed_at', '60'),
+    'candles': ('prices', 'open_time', 'interval_minutes'),
+} -%}
 {%- set sources = [] -%}
-{%- for entry in levstress.source_models() if entry.coverage is not none -%}
-    {%- set dataset, time, interval, sparse, whole = entry.coverage -%}
+{%- for entry in levstress.source_models() if entry.whole is not none -%}
+    {%- set dataset, time, interval = by_dataset[entry.dataset] -%}
     {%- do sources.append({'model': entry.model, 'dataset': dataset, 'time': time, 'interval': interval,
-                           'sparse': sparse, 'whole': whole, 'collector': entry.get('collector', false),
+                           'sparse': entry.sparse, 'whole': entry.whole, 'collector': entry.collector,
                            'priority': levstress.source_priority(entry)}) -%}
 {%- endfor -%}
 {{ return(sources) }}

@@ -90,6 +90,12 @@ class Endpoint:
     # this dataset (liquidations | funding | open_interest | prices) is below whole.
     fills: str | None = None
     fill_exchanges: frozenset[str] = frozenset()
+    # How the dbt side grades a whole day of it (fct_source_coverage_daily): complete (the venue's
+    # full record), throttled (a capped or sampled feed), estimate (an aggregator's figure); None:
+    # not graded. sparse: it leaves out periods with nothing in them (fewer points is not a gap).
+    coverage: str | None = None
+    sparse: bool = False
+    in_marts: bool = True  # False: staged for people to query, not read by the marts (CoinGlass)
 
     @property
     def table(self) -> str:
@@ -107,7 +113,13 @@ class Source:
     demo_api_key: str | None = None  # what the simulator accepts when no real key is set
     key_required: bool = False  # live: without a key the source is skipped (said so), not called
     stream: LiquidationStream | None = None  # live liquidation websocket, for the collector
+    # The exchanges its rows are about (default: the source itself); () for non-venue data.
+    venues: tuple[str, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exchanges(self) -> tuple[str, ...]:
+        return (self.name,) if self.venues is None else self.venues
 
     def missing_key(self) -> str | None:
         """Why a live run cannot call this source, if it needs a key that is not set."""

@@ -189,6 +189,7 @@ SOURCE = Source(
             parse_liquidations,
             "Binance !forceOrder@arr stream tape (throttled: <= 1 event/symbol/second).",
             from_collector=True,
+            coverage="throttled",
         ),
         collector_uptime(EXCHANGE),
         Endpoint(
@@ -198,6 +199,7 @@ SOURCE = Source(
             fetch_funding,
             parse_funding,
             "Binance GET /fapi/v1/fundingRate settled funding.",
+            coverage="complete",
         ),
         Endpoint(
             EXCHANGE,
@@ -207,6 +209,7 @@ SOURCE = Source(
             parse_open_interest,
             "Binance GET /futures/data/openInterestHist, hourly.",
             look_back_days=29,
+            coverage="complete",
         ),
         Endpoint(
             EXCHANGE,
@@ -215,6 +218,7 @@ SOURCE = Source(
             fetch_klines,
             parse_klines,
             "Binance GET /fapi/v1/klines, hourly candles: the reference price.",
+            coverage="complete",
         ),
     ),
 )

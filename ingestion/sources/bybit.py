@@ -205,6 +205,7 @@ SOURCE = Source(
             parse_liquidations,
             "Bybit allLiquidation stream tape (every liquidation, 500 ms batches).",
             from_collector=True,
+            coverage="complete",
         ),
         collector_uptime(EXCHANGE),
         Endpoint(
@@ -214,6 +215,7 @@ SOURCE = Source(
             fetch_funding,
             parse_funding,
             "Bybit GET /v5/market/funding/history settled funding.",
+            coverage="complete",
         ),
         Endpoint(
             EXCHANGE,
@@ -222,6 +224,7 @@ SOURCE = Source(
             fetch_open_interest,
             parse_open_interest,
             "Bybit GET /v5/market/open-interest, hourly, one side in coins.",
+            coverage="complete",
         ),
     ),
 )

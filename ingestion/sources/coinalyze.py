@@ -128,6 +128,7 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
 
 SOURCE = Source(
     name="coinalyze",
+    venues=(*EXCHANGES.values(), *FILL_EXCHANGES.values()),
     default_base_url="https://api.coinalyze.net/v1",
     min_interval_s=2.0,  # 40 calls/min per key, each symbol counts: batches stay under it
     api_key_env="LEVSTRESS_COINALYZE_API_KEY",
@@ -143,6 +144,7 @@ SOURCE = Source(
             parse_liquidations,
             "Coinalyze GET /liquidation-history, hourly USD, for venues without public history.",
             look_back_days=LOOK_BACK_DAYS,
+            coverage="estimate", sparse=True,
         ),
         Endpoint(
             "coinalyze",
@@ -152,6 +154,7 @@ SOURCE = Source(
             parse_open_interest,
             "Coinalyze GET /open-interest-history, hourly USD.",
             look_back_days=LOOK_BACK_DAYS,
+            coverage="estimate",
         ),
         Endpoint(
             "coinalyze",
@@ -164,6 +167,7 @@ SOURCE = Source(
             look_back_days=LOOK_BACK_DAYS,
             fills="liquidations",
             fill_exchanges=frozenset(FILL_EXCHANGES.values()),
+            coverage="estimate", sparse=True,
         ),
     ),
 )

@@ -101,6 +101,7 @@ def parse_market_caps(page: Page) -> Iterator[dict[str, Any]]:
 
 SOURCE = Source(
     name="coingecko",
+    venues=(),
     default_base_url="https://api.coingecko.com/api/v3",
     min_interval_s=2.1,  # demo plan: design for 30 calls/min
     api_key_env="LEVSTRESS_COINGECKO_API_KEY",

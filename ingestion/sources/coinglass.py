@@ -94,6 +94,7 @@ def parse_liquidations(page: Page) -> Iterator[dict[str, Any]]:
 
 SOURCE = Source(
     name=NAME,
+    venues=(),  # staged only
     default_base_url="https://open-api-v4.coinglass.com",
     min_interval_s=1.0,  # 60/min: below the Startup plan's 80/min, the least plan that serves 1h
     api_key_env="LEVSTRESS_COINGLASS_API_KEY",
@@ -110,6 +111,7 @@ SOURCE = Source(
             "CoinGlass GET /api/futures/liquidation/aggregated-history, hourly USD per exchange and coin "
             "(all of the exchange's pairs of the coin).",
             look_back_days=180,  # Startup plan, 1h interval (unverified plan table)
+            in_marts=False,
         ),
     ),
 )

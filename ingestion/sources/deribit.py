@@ -61,6 +61,7 @@ def parse_dvol(page: Page) -> Iterator[dict[str, Any]]:
 
 SOURCE = Source(
     name="deribit",
+    venues=(),
     default_base_url="https://www.deribit.com/api/v2",
     min_interval_s=0.2,
     endpoints=(

@@ -242,6 +242,7 @@ SOURCE = Source(
             fetch_liquidations,
             parse_liquidations,
             "Gate GET /futures/usdt/contract_stats, 5-minute long/short liquidations in USDT.",
+            coverage="estimate",
         ),
         Endpoint(
             EXCHANGE,
@@ -250,6 +251,7 @@ SOURCE = Source(
             _with_contract("quanto_multiplier", _stats_pages(HOURLY)),
             parse_open_interest,
             "Gate GET /futures/usdt/contract_stats (1h), open interest in USDT and in coins (x quanto_multiplier).",
+            coverage="complete",
         ),
         Endpoint(
             EXCHANGE,
@@ -258,6 +260,7 @@ SOURCE = Source(
             _with_contract("funding_interval", _funding_pages),
             parse_funding,
             "Gate GET /futures/usdt/funding_rate settled funding; interval from the contract.",
+            coverage="complete",
         ),
         Endpoint(
             EXCHANGE,
@@ -266,6 +269,7 @@ SOURCE = Source(
             _with_contract("quanto_multiplier", _candle_pages),
             parse_klines,
             "Gate GET /futures/usdt/candlesticks, hourly candles (volume x quanto_multiplier).",
+            coverage="complete",
         ),
     ),
 )

@@ -75,6 +75,7 @@ SOURCE = Source(
             fetch_funding,
             parse_funding,
             "Hyperliquid POST /info fundingHistory (hourly settlements).",
+            coverage="complete",
         ),
     ),
 )

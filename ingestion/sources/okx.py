@@ -228,6 +228,7 @@ SOURCE = Source(
             parse_liquidations,
             "OKX GET /api/v5/public/liquidation-orders (sampled, recent days only).",
             look_back_days=1,
+            coverage="throttled",
         ),
         Endpoint(
             EXCHANGE,
@@ -237,6 +238,7 @@ SOURCE = Source(
             parse_funding,
             "OKX GET /api/v5/public/funding-rate-history settled funding.",
             look_back_days=90,
+            coverage="complete",
         ),
         Endpoint(
             EXCHANGE,
@@ -246,6 +248,7 @@ SOURCE = Source(
             parse_open_interest,
             "OKX GET /api/v5/rubik/stat/contracts/open-interest-history, hourly.",
             look_back_days=60,
+            coverage="complete",
         ),
     ),
 )

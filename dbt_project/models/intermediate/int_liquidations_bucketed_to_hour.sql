@@ -15,7 +15,7 @@ with events_hourly as (
         e.partition_date,
         {{ dbt.date_trunc('hour', 'e.event_time') }} as hour_start,
         'event_tape' as source_kind,
-        {% if entry.get('collector') -%}
+        {% if entry.collector -%}
         max(case when d.is_partial then 4 else {{ levstress.source_priority(entry) }} end) as source_priority,
         {%- else -%}
         {{ levstress.source_priority(entry) }} as source_priority,
@@ -23,7 +23,7 @@ with events_hourly as (
         sum(case when e.side = 'long' then e.usd_value else 0 end) as long_liquidations_usd,
         sum(case when e.side = 'short' then e.usd_value else 0 end) as short_liquidations_usd
     from {{ ref(entry.model) }} as e
-    {% if entry.get('collector') -%}
+    {% if entry.collector -%}
     left join {{ ref('int_collector_downtime_daily') }} as d
         on d.exchange = e.exchange
         and d.partition_date = e.partition_date
