@@ -42,7 +42,7 @@ class FillPlan:
     def new_days(self) -> list[date]:
         return sorted({day for _, day, _ in self.new_gaps})
 
-    def _ask(self, table: str, row: CoverageRow) -> None:
+    def ask(self, table: str, row: CoverageRow) -> None:
         days = self.requests.setdefault(table, {})
         days[row.day] = days.get(row.day, frozenset()) | {row.exchange}
 
@@ -54,7 +54,7 @@ def plan_fills(rows: Iterable[CoverageRow], endpoints: Iterable[Endpoint], today
     plan = FillPlan()
     for row in {(r.day, r.exchange, r.dataset, r.source, r.level): r for r in rows}.values():
         if row.source in by_table:
-            plan._ask(row.source, row)
+            plan.ask(row.source, row)
             continue
         if row.level not in BELOW_WHOLE:
             continue
@@ -68,7 +68,7 @@ def plan_fills(rows: Iterable[CoverageRow], endpoints: Iterable[Endpoint], today
             reason = f"beyond {first.source}'s {first.look_back_days}-day look-back (from {_earliest(first, today)})"
             plan.unrecoverable.append((row, reason))
             continue
-        plan._ask(servable[0].table, row)
+        plan.ask(servable[0].table, row)
         plan.new_gaps.add((servable[0].table, row.day, row.exchange))
     plan.unrecoverable.sort(key=lambda item: (item[0].day, item[0].exchange, item[0].dataset))
     return plan

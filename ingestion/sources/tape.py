@@ -145,7 +145,7 @@ def _session_entry(record: Any) -> tuple[datetime, str, str | None] | Rejected:
         return rejected("session record without a readable time and event", record)
     try:
         moment = datetime.fromisoformat(record["at"])
-        at = (moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)).replace(tzinfo=None)
+        at = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
     except (ValueError, OverflowError) as exc:
         return rejected(f"session record without a readable time and event ({exc})", record)
     reason = record.get("reason")
