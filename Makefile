@@ -1,10 +1,12 @@
-# levstress: `make run` (demo pipeline end to end), `make test` (whole suite), `make ui` (Dagster UI).
+# levstress: `make run` (demo pipeline end to end), `make test` (whole suite), `make ui` (Dagster UI),
+# `make run-spark` (the demo on Apache Spark, in its own home).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export LEVSTRESS_HOME ?= $(CURDIR)/warehouse
+export LEVSTRESS_WAREHOUSE ?= duckdb
 export DAGSTER_HOME ?= $(LEVSTRESS_HOME)/dagster
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -13,9 +15,10 @@ export DO_NOT_TRACK := 1
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := 1
 DEMO_START ?= 2025-09-01
 DEMO_END ?= 2026-01-31
+SPARK_HOME_DIR ?= $(CURDIR)/warehouse-spark
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
-.PHONY: setup run test bench ui docs lint clean
+.PHONY: setup spark-setup run run-spark test bench ui docs lint clean
 setup: $(VENV)/.installed dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -25,11 +28,19 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $@
 
+# The Spark extra (pyspark, dbt-spark): only `make run-spark` and `make test` need it.
+$(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-spark.lock
+	touch $@
+
+spark-setup: setup $(VENV)/.spark-installed
+	@java -version >/dev/null 2>&1 || { echo "Spark needs Java 17+ on PATH (e.g. apt install openjdk-17-jre-headless)"; exit 1; }
+
 # dagster-dbt needs the manifest before `dagster asset materialize`; parse once here, never at import.
 dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES) $(wildcard ingestion/sources/*.py) ingestion/registry.py
 	mkdir -p $(LEVSTRESS_HOME)
 	$(BIN)/python -m orchestration.dbt_codegen
-	cd dbt_project && $(BIN)/dbt parse --profiles-dir . --quiet
+	cd dbt_project && $(BIN)/dbt parse --profiles-dir . --quiet --target duckdb
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
@@ -41,7 +52,12 @@ run: setup
 	$(BIN)/levstress catch-up
 	$(BIN)/levstress summary
 
-test: setup
+# The same demo on Spark (LEVSTRESS_WAREHOUSE=spark) in its own home, beside the DuckDB one.
+run-spark: spark-setup
+	$(MAKE) --no-print-directory run LEVSTRESS_WAREHOUSE=spark LEVSTRESS_HOME=$(SPARK_HOME_DIR) \
+		DAGSTER_HOME=$(SPARK_HOME_DIR)/dagster
+
+test: setup $(VENV)/.spark-installed
 	$(BIN)/pytest -q
 
 bench: setup

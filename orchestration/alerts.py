@@ -6,6 +6,7 @@ import os
 import dagster as dg
 
 from alerting import Alert, AlertLedger, deliver
+from orchestration import settings
 from orchestration.partitions import run_window_days
 from orchestration.publish import published_snapshot
 from orchestration.resources import WarehouseResource
@@ -19,7 +20,7 @@ WEBHOOK_ENV = "LEVSTRESS_ALERT_WEBHOOK_URL"
     deps=[published_snapshot],
     group_name="publish",
     backfill_policy=dg.BackfillPolicy.single_run(),
-    kinds={"duckdb"},
+    kinds={settings.warehouse()},
     owners=["team:levstress"],
     check_specs=[dg.AssetCheckSpec("no_alerts", asset=ALERTS_KEY, blocking=False)],
     description="Alert conditions of the run's days (marts.fct_alerts: stress level rising to high/extreme, hourly "

@@ -23,6 +23,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from orchestration import settings
 from orchestration.partitions import DAILY_FRESHNESS, run_window_days
 from orchestration.resources import WarehouseResource
 
@@ -47,7 +48,7 @@ class LevstressTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(
             group_name=layer,
             owners=["team:levstress"],
-            kinds={"dbt", "duckdb"},
+            kinds={"dbt", settings.warehouse()},
             freshness_policy=DAILY_FRESHNESS if layer == "marts" else None,
         )
 

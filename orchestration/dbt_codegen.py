@@ -30,17 +30,28 @@ def model_name(endpoint: Endpoint) -> str:
     return f"stg_{endpoint.source}__{endpoint.name}"
 
 
+# On Spark a raw table is its lake folder, read directly (`parquet.`<folder>``): the day folders
+# are discovered on every read, so no metastore has to be told about each new day.
+SPARK_SCHEMA = "\"{{ 'parquet' if target.type == 'spark' else 'raw' }}\""
+LAKE_RAW = "env_var('LEVSTRESS_LAKE_URI', env_var('LEVSTRESS_HOME') ~ '/lake') ~ '/raw/"
+
+
+def _identifier(table: str) -> str:
+    return f"\"{{{{ ('`' ~ {LAKE_RAW}{table}`') if target.type == 'spark' else '{table}' }}}}\""
+
+
 def _sources_yml(source: Source) -> str:
     tables = "".join(
         f"      - name: {e.table}\n"
+        f"        identifier: {_identifier(e.table)}\n"
         f"        description: {json.dumps(f'{e.description} Dataset `{e.dataset.name}` (ingestion/schemas.py).')}\n"
         f"        meta:\n          dataset: {e.dataset.name}\n"
         for e in source.endpoints
     )
     return (
-        f"# {GENERATED}\nversion: 2\n\nsources:\n  - name: raw\n    schema: raw\n"
+        f"# {GENERATED}\nversion: 2\n\nsources:\n  - name: raw\n    schema: {SPARK_SCHEMA}\n"
         "    description: Raw tables written by the ingestion pipeline (one per source endpoint, one partition per\n"
-        "      UTC day).\n"
+        "      UTC day; on Spark, one lake folder per table, storage/spark_engine.py).\n"
         f"    tables:\n{tables}"
     )
 

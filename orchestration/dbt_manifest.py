@@ -4,9 +4,11 @@ rule through make; tests and the benchmark call :func:`ensure_manifest` (no Dags
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -33,3 +35,11 @@ def ensure_manifest(scratch_home: Path) -> Path:
         subprocess.run([str(dbt), "parse", "--profiles-dir", ".", "--quiet"], cwd=PROJECT, env=env, check=True)
         MANIFEST.touch()
     return MANIFEST
+
+
+def contract_columns(manifest: Path, relations: Iterable[str]) -> dict[str, list[str]]:
+    """The documented columns of each model or seed, in the order of its YAML: the order
+    readers of the published copy see, whatever order the engine stored them in."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    relations_by_name = {n["alias"]: n for n in nodes if n["resource_type"] in ("model", "seed")}
+    return {name: list(relations_by_name[name]["columns"]) for name in relations}

@@ -3,6 +3,9 @@ the Parquet exports. Runs only if every upstream check in the run passed."""
 
 import dagster as dg
 
+from orchestration import settings
+from orchestration.dbt_assets import dbt_project
+from orchestration.dbt_manifest import contract_columns
 from orchestration.partitions import DAILY_FRESHNESS, run_window_days
 from orchestration.resources import WarehouseResource
 from quality.suites import MART_SUITES
@@ -61,7 +64,7 @@ def build_mart_check(mart: str) -> dg.AssetChecksDefinition:
     group_name="publish",
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
-    kinds={"duckdb", "parquet"},
+    kinds={settings.warehouse(), "parquet"},
     owners=["team:levstress"],
     freshness_policy=DAILY_FRESHNESS,
     description="serving.duckdb (read-only snapshot of every mart, DuckDB 1.x storage format) and the Parquet "
@@ -70,7 +73,7 @@ def build_mart_check(mart: str) -> dg.AssetChecksDefinition:
 )
 def published_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     days = run_window_days(context)
-    counts = warehouse.engine().publish(MARTS)
+    counts = warehouse.engine().publish(contract_columns(dbt_project.manifest_path, MARTS))
     paths = warehouse.paths()
     return dg.MaterializeResult(
         metadata={

@@ -8,6 +8,7 @@ import dagster as dg
 from ingestion.catch_up import FillPlan
 from ingestion.registry import ENDPOINTS
 from ingestion.sources.base import Endpoint
+from orchestration import settings
 from orchestration.catch_up import warehouse_fill_plan
 from orchestration.partitions import DAILY, partition_days
 from orchestration.resources import MarketSourcesResource, WarehouseResource
@@ -35,7 +36,7 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
         partitions_def=DAILY,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="warehouse",
-        kinds={"python", "duckdb"},
+        kinds={"python", settings.warehouse()},
         owners=[OWNER],
         tags={"source": endpoint.source, "dataset": endpoint.dataset.name},
         metadata={"dagster/column_schema": _column_schema(endpoint), "look_back_days": endpoint.look_back_days},

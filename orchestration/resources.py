@@ -13,11 +13,12 @@ from ingestion.registry import SOURCES_BY_NAME
 from ingestion.sources.base import Endpoint, FetchContext
 from ingestion.sources.tape import CollectorTapes
 from orchestration import settings
-from storage import DuckDBEngine, Engine, Paths, hold_run_lock
+from storage import DuckDBEngine, Engine, Paths, SparkEngine, hold_run_lock
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The engine behind ``$LEVSTRESS_HOME`` (DuckDB; the seam for other engines). A run holds the
+    """The engine behind ``$LEVSTRESS_HOME``: DuckDB, or Spark over ``$LEVSTRESS_LAKE_URI``
+    (``LEVSTRESS_WAREHOUSE``). A run holds the
     home's run lock from its first step to its last (the in-process executor sets a resource up
     once per run), so two runs on one home never interleave their writes."""
 
@@ -48,6 +49,9 @@ class WarehouseResource(dg.ConfigurableResource):
         return Paths(settings.home() if not self.home else os.path.abspath(self.home))
 
     def engine(self) -> Engine:
+        if settings.warehouse() == "spark":
+            paths = self.paths()
+            return SparkEngine(paths, settings.lake_path(paths.home))
         return DuckDBEngine(self.paths())
 
 

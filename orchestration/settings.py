@@ -15,6 +15,33 @@ def home() -> Path:
     return Path(os.environ.get("LEVSTRESS_HOME", "warehouse")).resolve()
 
 
+WAREHOUSES = ("duckdb", "spark")
+
+
+def warehouse() -> str:
+    """The engine behind the warehouse; also the dbt target (dbt_project/profiles.yml)."""
+    engine = os.environ.get("LEVSTRESS_WAREHOUSE", "duckdb").lower()
+    if engine not in WAREHOUSES:
+        raise ValueError(f"LEVSTRESS_WAREHOUSE must be one of {', '.join(WAREHOUSES)}, got {engine!r}")
+    return engine
+
+
+def lake_path(home_dir: Path) -> Path:
+    """Root of the Spark lake: raw Parquet under raw/, Spark's tables under warehouse/ (the dbt
+    profile computes the same default). The pipeline writes it with file operations, so it is a
+    local or mounted path; ``file://`` is accepted."""
+    uri = os.environ.get("LEVSTRESS_LAKE_URI") or str(home_dir / "lake")
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return Path(uri).resolve()
+    if scheme != "file":
+        raise ValueError(
+            f"LEVSTRESS_LAKE_URI={uri}: the pipeline writes the lake with file operations; use a path "
+            f"(a mounted bucket works, e.g. /mnt/lake), not a {scheme}:// URI (README, Scaling out)"
+        )
+    return Path(rest)
+
+
 def source_mode() -> str:
     mode = os.environ.get("LEVSTRESS_SOURCE_MODE", "demo").lower()
     if mode not in ("demo", "live", "replay"):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -78,6 +79,7 @@ class Engine(Protocol):
     def table_columns(self, schema: str) -> dict[str, set[str]]:
         """Column names of every table and view in ``schema`` (an upgrade check reads them)."""
 
-    def publish(self, marts: list[str]) -> dict[str, int]:
-        """Write the read-only serving snapshot and the Parquet exports (one file per mart and
-        month, all switched in one rename); returns row counts."""
+    def publish(self, marts: Mapping[str, Sequence[str]]) -> dict[str, int]:
+        """Write the read-only serving snapshot and the Parquet exports of ``marts`` (name -> the
+        contract's columns, in order; one file per mart and month, all switched in one rename);
+        returns row counts."""

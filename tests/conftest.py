@@ -25,6 +25,7 @@ def levstress_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("LEVSTRESS_HOME", str(home))
     monkeypatch.setenv("LEVSTRESS_SOURCE_MODE", "demo")
+    monkeypatch.setenv("LEVSTRESS_WAREHOUSE", "duckdb")
     monkeypatch.delenv("LEVSTRESS_SIM_FAULTS", raising=False)
     return home
 
@@ -43,6 +44,7 @@ def demo_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LEVSTRESS_HOME", str(home))
         patch.setenv("LEVSTRESS_SOURCE_MODE", "demo")
+        patch.setenv("LEVSTRESS_WAREHOUSE", "duckdb")
         patch.delenv("LEVSTRESS_SIM_FAULTS", raising=False)
         patch.delenv("LEVSTRESS_ALERT_WEBHOOK_URL", raising=False)
         result = run_range(HISTORY_START, HISTORY_END)

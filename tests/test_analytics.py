@@ -20,7 +20,7 @@ from alerting import Alert, AlertLedger, deliver
 from ingestion.http import HttpSettings
 from orchestration.alerts import ALERTS_KEY
 from orchestration.dbt_assets import DBT_PROJECT_DIR
-from storage.duckdb_engine import TIME_COLUMNS
+from storage.publishing import TIME_COLUMNS
 from tests.pipeline_helpers import MARTS, assert_marts_equal, copy_home, run_range, snapshot_counts
 
 pytestmark = pytest.mark.slow

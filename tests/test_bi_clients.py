@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 from filelock import FileLock
 
-from storage.duckdb_engine import TIME_COLUMNS
+from storage.publishing import TIME_COLUMNS
 from tests.pipeline_helpers import MARTS, snapshot_counts
 
 pytestmark = pytest.mark.slow

@@ -73,6 +73,25 @@
     (on the model's unique_key column, a date or hour), so re-running a window whose inputs
     shrank leaves no stale rows. delete+insert then only inserts. -#}
 {% macro delete_build_window() -%}
+    {{ return(adapter.dispatch('delete_build_window', 'levstress')()) }}
+{%- endmacro %}
+
+{#- Spark + Parquet has no DELETE: drop the window's partitions instead (every mart is
+    partitioned by its UTC day, `date`, on Spark; dbt_project.yml). -#}
+{% macro spark__delete_build_window() -%}
+    {%- if is_incremental() and levstress.is_windowed() -%}
+        {%- set column = config.get('partition_by') -%}
+        {%- set start = modules.datetime.date.fromisoformat((levstress.window_bound('min_date') | string)[:10]) -%}
+        {%- set end = modules.datetime.date.fromisoformat((levstress.window_bound('max_date') | string)[:10]) -%}
+        {%- set specs = [] -%}
+        {%- for d in range((end - start).days) -%}
+            {%- do specs.append("partition (" ~ column ~ " = '" ~ (start + modules.datetime.timedelta(days=d)).isoformat() ~ "')") -%}
+        {%- endfor -%}
+        alter table {{ this }} drop if exists {{ specs | join(', ') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__delete_build_window() -%}
     {%- if is_incremental() and levstress.is_windowed() -%}
         delete from {{ this }} where {{ levstress.output_window(config.get('unique_key')) }}
     {%- endif -%}

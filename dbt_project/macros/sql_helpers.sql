@@ -66,3 +66,28 @@
     (round({{ expr }} / power(10, floor(log10({{ expr }})) - {{ digits - 1 }}))
         * power(10, floor(log10({{ expr }})) - {{ digits - 1 }}))
 {%- endmacro %}
+
+{#- Spark has no mad(), and median() is not allowed over a RANGE frame: collect the frame into a
+    sorted array (once per row, bound to a lambda variable so it is not re-evaluated) and take
+    the middle, interpolating like DuckDB's quantile_cont: lo + (hi - lo) * 0.5. -#}
+{% macro spark__array_median(a) -%}
+    case
+        when size({{ a }}) = 0 then null
+        when size({{ a }}) % 2 = 1 then element_at({{ a }}, cast(size({{ a }}) div 2 + 1 as int))
+        else element_at({{ a }}, cast(size({{ a }}) div 2 as int))
+            + (element_at({{ a }}, cast(size({{ a }}) div 2 + 1 as int)) - element_at({{ a }}, cast(size({{ a }}) div 2 as int))) * 0.5
+    end
+{%- endmacro %}
+
+{% macro spark__rolling_median(expr, window) -%}
+    element_at(transform(array(array_sort(collect_list({{ expr }}) over ({{ window }}))),
+        a -> {{ levstress.spark__array_median('a') }}), 1)
+{%- endmacro %}
+
+{#- median(|x - m|) over the frame, m = the frame's median -#}
+{% macro spark__rolling_mad(expr, window) -%}
+    element_at(transform(array(array_sort(collect_list({{ expr }}) over ({{ window }}))),
+        a -> element_at(transform(array({{ levstress.spark__array_median('a') }}),
+            m -> element_at(transform(array(array_sort(transform(a, v -> abs(v - m)))),
+                d -> {{ levstress.spark__array_median('d') }}), 1)), 1)), 1)
+{%- endmacro %}

@@ -144,7 +144,8 @@ SOURCE = Source(
             parse_liquidations,
             "Coinalyze GET /liquidation-history, hourly USD, for venues without public history.",
             look_back_days=LOOK_BACK_DAYS,
-            coverage="estimate", sparse=True,
+            coverage="estimate",
+            sparse=True,
         ),
         Endpoint(
             "coinalyze",
@@ -167,7 +168,8 @@ SOURCE = Source(
             look_back_days=LOOK_BACK_DAYS,
             fills="liquidations",
             fill_exchanges=frozenset(FILL_EXCHANGES.values()),
-            coverage="estimate", sparse=True,
+            coverage="estimate",
+            sparse=True,
         ),
     ),
 )

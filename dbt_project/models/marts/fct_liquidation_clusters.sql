@@ -45,7 +45,8 @@ banded as (
         a.price_close,
         a.local_low_price,
         a.band_width,
-        floor(p.price_level / a.band_width) as band_index,
+        {#- rounded first: a level on a band edge (0.1358 / 0.0007) must not fall into the band below by float noise -#}
+        floor(round(p.price_level / a.band_width, 6)) as band_index,
         sum(p.long_liquidations_usd) as long_liquidations_usd,
         sum(p.short_liquidations_usd) as short_liquidations_usd
     from as_of as a

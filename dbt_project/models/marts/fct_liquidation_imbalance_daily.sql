@@ -2,11 +2,9 @@
 {#- Daily long/short liquidation imbalance per exchange and asset, from the hourly mart. -#}
 
 with hourly as (
-    select
-        cast(hour_start as date) as date,
-        *
+    select *
     from {{ ref('fct_liquidations_hourly') }}
-    where {{ levstress.output_window('hour_start') }}
+    where {{ levstress.output_window('date') }}
 ),
 
 daily as (

@@ -1,6 +1,7 @@
-{{ config(unique_key='hour_start') }}
+{{ config(unique_key='date') }}
 {#-
-  Hourly liquidations per exchange and asset, with the spike flag.
+  Hourly liquidations per exchange and asset, with the spike flag. `date` (the hour's UTC day)
+  is what Spark partitions the table by (one folder per day).
 
   is_spike: robust z-score of the hour's total against the trailing spike_window_hours (168)
   hours of the same exchange + asset, current hour excluded, over the dense series (zero hours
@@ -61,7 +62,8 @@ select
         false
     ) as is_spike,
     (total_liquidations_usd - trailing_median) / nullif(spike_scale, 0) as robust_z,
-    coverage.coverage_level
+    coverage.coverage_level,
+    scored.partition_date as date
 from scored
 left join {{ ref('fct_source_coverage_daily') }} as coverage
     on coverage.date = scored.partition_date

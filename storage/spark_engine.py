@@ -1,0 +1,165 @@
+"""Spark implementation of the engine seam.
+
+Raw partitions land as Parquet in a hive-style lake (``<lake>/raw/<table>/partition_date=YYYY-MM-DD/``),
+dbt-spark builds the same models into Spark tables under ``<lake>/warehouse/<schema>.db/``, and
+the pipeline's own process reads those Parquet files with DuckDB (quality checks, row counts,
+publish): no JVM runs beside Dagster, and the published snapshot and exports are the same files
+whichever engine built the marts.
+
+A day is replaced by writing it into a hidden folder (Spark and the readers below skip names
+starting with ``.``) and exchanging it with the live folder in one ``renameat2(RENAME_EXCHANGE)``,
+so a reader sees the old day or the new one, never neither.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from storage.engine import Paths
+from storage.publishing import fsync, fsync_dir, publish_marts, quote
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RAW = "raw"
+REJECTS_TABLE = "rejected_rows"
+PARTITION_KEY = "partition_date"
+DATA_FILE = "part-00000.parquet"
+EMPTY_TABLE_DAY = date(1970, 1, 1)
+
+
+@dataclass
+class SparkEngine:
+    paths: Paths
+    lake: Path
+
+    def table_dir(self, schema: str, table: str) -> Path:
+        """Raw tables are the lake's own folders; everything dbt builds is a Spark table in the
+        lake's Spark warehouse (``spark.sql.warehouse.dir`` in dbt_project/profiles.yml)."""
+        if schema == RAW:
+            return self.lake / RAW / table
+        return self.lake / "warehouse" / f"{schema}.db" / table
+
+    def replace_partitions(self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date]) -> None:
+        folder = self.table_dir(RAW, table)
+        rejects_folder = self.table_dir(RAW, REJECTS_TABLE) / f"source_table={table}"
+        for day in days:
+            _replace_day(folder, day, _rows_of_day(rows, day).drop_columns([PARTITION_KEY]))
+            day_rejects = _rows_of_day(rejects, day).drop_columns([PARTITION_KEY, "source_table"])
+            _replace_day(rejects_folder, day, day_rejects)
+        if not _data_files(folder):
+            # A source with nothing fetched yet (skipped: no API key) still has a table, with no
+            # rows, as on DuckDB: Spark cannot register a table over a folder without a file.
+            _replace_day(folder, EMPTY_TABLE_DAY, rows.slice(0, 0).drop_columns([PARTITION_KEY]))
+
+    def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
+        with self._reader([(schema, table)]) as con:
+            sql = f"SELECT * FROM {quote(schema)}.{quote(table)}"
+            if days is None:
+                return con.execute(sql).df()
+            return con.execute(f"{sql} WHERE {quote(date_column)} = ANY(?::DATE[])", [days]).df()
+
+    def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        tables = [r for r in relations if _data_files(self.table_dir(*r))]  # views have no files
+        with self._reader(tables) as con:
+            return {
+                (schema, name): con.execute(f"SELECT count(*) FROM {quote(schema)}.{quote(name)}").fetchone()[0]
+                for schema, name in tables
+            }
+
+    def table_columns(self, schema: str) -> dict[str, set[str]]:
+        root = self.table_dir(schema, "_").parent
+        tables = [(schema, d.name) for d in sorted(root.glob("*")) if _data_files(d)] if root.is_dir() else []
+        with self._reader(tables) as con:
+            return {name: set(con.table(f"{quote(schema)}.{quote(name)}").columns) for _, name in tables}
+
+    def publish(self, marts: Mapping[str, Sequence[str]]) -> dict[str, int]:
+        with self._reader([("marts", m) for m in marts]) as con:
+            return publish_marts(con, self.paths, marts)
+
+    @contextmanager
+    def _reader(self, relations: Sequence[tuple[str, str]]) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An in-memory DuckDB with one view per relation over its Parquet files (hive partition
+        folders become columns). Relations without files are left out, as a missing table."""
+        con = duckdb.connect()
+        try:
+            for schema, name in relations:
+                files = _data_files(self.table_dir(schema, name))
+                if not files:
+                    continue
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+                listed = ", ".join(f"'{f}'" for f in files)
+                con.execute(
+                    f"CREATE VIEW {quote(schema)}.{quote(name)} AS SELECT * FROM read_parquet([{listed}], "
+                    "hive_partitioning = true, union_by_name = true)"
+                )
+            yield con
+        finally:
+            con.close()
+
+
+def _data_files(folder: Path) -> list[str]:
+    """The table's Parquet files, without hidden or underscore paths (a day being replaced,
+    Spark's ``_temporary`` folders of an unfinished write)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        str(p)
+        for p in folder.rglob("*.parquet")
+        if not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    )
+
+
+def _rows_of_day(rows: pa.Table, day: date) -> pa.Table:
+    return rows.filter(pc.equal(rows[PARTITION_KEY], pa.scalar(day, pa.date32())))
+
+
+def _replace_day(folder: Path, day: date, rows: pa.Table) -> None:
+    """Write the day (an empty file when it has no rows, so the day still reads as replaced)
+    and swap it in atomically."""
+    live = folder / f"{PARTITION_KEY}={day.isoformat()}"
+    staged = folder / f".{live.name}.{uuid.uuid4().hex}"
+    staged.mkdir(parents=True)
+    pq.write_table(rows, staged / DATA_FILE, compression="zstd")
+    fsync(staged / DATA_FILE)
+    fsync_dir(staged)
+    if live.exists():
+        _exchange(staged, live)
+        shutil.rmtree(staged)
+    else:
+        os.rename(staged, live)
+    fsync_dir(folder)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two paths in one step (Linux renameat2); elsewhere two renames, with a moment in
+    which ``b`` is missing."""
+    renameat2 = getattr(_libc, "renameat2", None)
+    if renameat2 is None:
+        aside = a.with_name(a.name + ".old")
+        os.rename(b, aside)
+        os.rename(a, b)
+        os.rename(aside, a)
+        return
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"renameat2(RENAME_EXCHANGE): {os.strerror(errno)}", str(b))

@@ -1,0 +1,98 @@
+"""The engine seam's contract, held by both engines: how raw days land and are read back. The
+Spark engine writes the Parquet lake dbt-spark reads; it needs no JVM for any of this."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from storage import DuckDBEngine, Engine, Paths, SparkEngine
+
+DAY_1, DAY_2 = date(2026, 1, 15), date(2026, 1, 16)
+TABLE = "binance_funding"
+
+
+def _rows(values: dict[date, list[float]]) -> pa.Table:
+    days = [d for d, vs in values.items() for _ in vs]
+    rates = [v for vs in values.values() for v in vs]
+    return pa.table(
+        {
+            "symbol": pa.array(["BTCUSDT"] * len(rates)),
+            "funding_time": pa.array([None] * len(rates), pa.timestamp("us")),
+            "funding_rate": pa.array(rates, pa.float64()),
+            "partition_date": pa.array(days, pa.date32()),
+        }
+    )
+
+
+def _rejects(values: dict[date, list[str]]) -> pa.Table:
+    days = [d for d, rs in values.items() for _ in rs]
+    reasons = [r for rs in values.values() for r in rs]
+    return pa.table(
+        {
+            "source_table": pa.array([TABLE] * len(reasons)),
+            "reason": pa.array(reasons),
+            "payload": pa.array(["{}"] * len(reasons)),
+            "partition_date": pa.array(days, pa.date32()),
+        }
+    )
+
+
+@pytest.fixture(params=["duckdb", "spark"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    paths = Paths(tmp_path / "home")
+    return DuckDBEngine(paths) if request.param == "duckdb" else SparkEngine(paths, tmp_path / "lake")
+
+
+def _rates(engine: Engine, days: list[date] | None) -> list[tuple[date, float]]:
+    frame = engine.read_days("raw", TABLE, "partition_date", days)
+    days_read = [d.date() for d in frame.partition_date]
+    return sorted(zip(days_read, frame.funding_rate, strict=True))
+
+
+def test_a_replaced_day_holds_only_the_new_rows_and_its_neighbour_is_untouched(engine: Engine) -> None:
+    engine.replace_partitions(
+        TABLE, _rows({DAY_1: [0.1, 0.2], DAY_2: [0.3]}), _rejects({DAY_1: ["bad"]}), [DAY_1, DAY_2]
+    )
+    engine.replace_partitions(TABLE, _rows({DAY_2: [0.4, 0.5]}), _rejects({}), [DAY_2])
+
+    assert _rates(engine, None) == [(DAY_1, 0.1), (DAY_1, 0.2), (DAY_2, 0.4), (DAY_2, 0.5)]
+    assert _rates(engine, [DAY_2]) == [(DAY_2, 0.4), (DAY_2, 0.5)]
+    assert engine.row_counts([("raw", TABLE), ("raw", "never_written")]) == {("raw", TABLE): 4}
+    assert engine.table_columns("raw")[TABLE] == {"symbol", "funding_time", "funding_rate", "partition_date"}
+    rejects = engine.read_days("raw", "rejected_rows", "partition_date", None)
+    assert list(rejects.reason) == ["bad"] and set(rejects.source_table) == {TABLE}
+
+
+def test_a_day_fetched_empty_replaces_the_old_rows_with_none(engine: Engine) -> None:
+    engine.replace_partitions(TABLE, _rows({DAY_1: [0.1], DAY_2: [0.2]}), _rejects({DAY_2: ["bad"]}), [DAY_1, DAY_2])
+    engine.replace_partitions(TABLE, _rows({}), _rejects({}), [DAY_2])
+
+    assert _rates(engine, None) == [(DAY_1, 0.1)]
+    assert engine.read_days("raw", "rejected_rows", "partition_date", [DAY_2]).empty
+
+
+def test_a_table_with_nothing_fetched_yet_exists_with_no_rows(engine: Engine) -> None:
+    engine.replace_partitions(TABLE, _rows({}), _rejects({}), [])
+
+    assert engine.read_days("raw", TABLE, "partition_date", None).empty
+    assert TABLE in engine.table_columns("raw")
+
+
+def test_the_spark_lake_is_one_hive_folder_per_day_with_no_leftovers(tmp_path: Path) -> None:
+    engine = SparkEngine(Paths(tmp_path / "home"), tmp_path / "lake")
+    engine.replace_partitions(TABLE, _rows({DAY_1: [0.1], DAY_2: [0.2]}), _rejects({DAY_1: ["bad"]}), [DAY_1, DAY_2])
+    engine.replace_partitions(TABLE, _rows({DAY_1: [0.9]}), _rejects({}), [DAY_1])
+
+    table = tmp_path / "lake" / "raw" / TABLE
+    assert sorted(p.name for p in table.iterdir()) == ["partition_date=2026-01-15", "partition_date=2026-01-16"]
+    day = pq.read_table(table / "partition_date=2026-01-15")
+    assert day.column("funding_rate").to_pylist() == [0.9]
+    assert "partition_date" not in day.column_names  # the folder carries it, as Spark expects
+    rejects = tmp_path / "lake" / "raw" / "rejected_rows" / f"source_table={TABLE}"
+    assert sorted(p.name for p in rejects.iterdir()) == ["partition_date=2026-01-15", "partition_date=2026-01-16"]
+    assert pq.read_table(rejects / "partition_date=2026-01-15").num_rows == 0
