@@ -42,7 +42,10 @@ def summary(days: int) -> None:
             "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
         ).fetchall()
     print("Marts in the snapshot:", ", ".join(f"{name} ({rows} rows)" for name, rows in counts))
-    print(f"Warehouse (pipeline only, do not open while a run is going): {paths.warehouse}")
+    if settings.warehouse() == "spark":
+        print(f"Spark lake (raw Parquet, Spark's tables):                   {settings.lake_path(paths.home)}/")
+    else:
+        print(f"Warehouse (pipeline only, do not open while a run is going): {paths.warehouse}")
     print(f"Published snapshot (open read-only):  duckdb -readonly {paths.serving}")
     print(f"Parquet exports:                      {paths.export}/")
     print(f"Landing zone (raw payloads):          {paths.landing}/")
