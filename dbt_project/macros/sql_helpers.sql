@@ -61,10 +61,13 @@
     end
 {%- endmacro %}
 
-{#- A positive number rounded to `digits` significant digits (12345.6 -> 12346 with 5). -#}
+{#- A positive number rounded to `digits` significant digits (12345.6 -> 12346 with 5), halves up.
+    The scaled value is first rounded to 6 decimals: engines' power() and log10() differ in the
+    last bit, which would otherwise turn an exact half (0.126875) into ...74.99999999999999 on one
+    engine and ...75.00000000000001 on another, and round it down on one of them. -#}
 {% macro round_significant(expr, digits) -%}
-    (round({{ expr }} / power(10, floor(log10({{ expr }})) - {{ digits - 1 }}))
-        * power(10, floor(log10({{ expr }})) - {{ digits - 1 }}))
+    {%- set scale = 'power(10, floor(round(log10(' ~ expr ~ '), 9)) - ' ~ (digits - 1) ~ ')' -%}
+    (round(round({{ expr }} / {{ scale }}, 6)) * {{ scale }})
 {%- endmacro %}
 
 {#- Spark has no mad(), and median() is not allowed over a RANGE frame: collect the frame into a
