@@ -96,3 +96,17 @@ def test_the_spark_lake_is_one_hive_folder_per_day_with_no_leftovers(tmp_path: P
     rejects = tmp_path / "lake" / "raw" / "rejected_rows" / f"source_table={TABLE}"
     assert sorted(p.name for p in rejects.iterdir()) == ["partition_date=2026-01-15", "partition_date=2026-01-16"]
     assert pq.read_table(rejects / "partition_date=2026-01-15").num_rows == 0
+
+
+def test_the_lake_is_a_path_and_an_object_store_uri_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.settings import lake_path
+
+    monkeypatch.delenv("LEVSTRESS_LAKE_URI", raising=False)
+    assert lake_path(tmp_path) == tmp_path / "lake"
+    monkeypatch.setenv("LEVSTRESS_LAKE_URI", f"file://{tmp_path}/shared")
+    assert lake_path(tmp_path) == tmp_path / "shared"
+    monkeypatch.setenv("LEVSTRESS_LAKE_URI", "s3a://bucket/lake")
+    with pytest.raises(ValueError, match="s3a:// URI"):
+        lake_path(tmp_path)
