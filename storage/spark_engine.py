@@ -67,15 +67,14 @@ class SparkEngine:
             _replace_day(folder, EMPTY_TABLE_DAY, rows.slice(0, 0).drop_columns([PARTITION_KEY]))
 
     def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
-        with self._reader([(schema, table)]) as con:
+        with self._reader([(schema, table)]) as (con, _):
             sql = f"SELECT * FROM {quote(schema)}.{quote(table)}"
             if days is None:
                 return con.execute(sql).df()
             return con.execute(f"{sql} WHERE {quote(date_column)} = ANY(?::DATE[])", [days]).df()
 
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        tables = [r for r in relations if _data_files(self.table_dir(*r))]  # views have no files
-        with self._reader(tables) as con:
+        with self._reader(relations) as (con, tables):  # views have no files, so no entry
             return {
                 (schema, name): con.execute(f"SELECT count(*) FROM {quote(schema)}.{quote(name)}").fetchone()[0]
                 for schema, name in tables
@@ -83,19 +82,23 @@ class SparkEngine:
 
     def table_columns(self, schema: str) -> dict[str, set[str]]:
         root = self.table_dir(schema, "_").parent
-        tables = [(schema, d.name) for d in sorted(root.glob("*")) if _data_files(d)] if root.is_dir() else []
-        with self._reader(tables) as con:
+        folders = [(schema, d.name) for d in sorted(root.iterdir()) if d.is_dir()] if root.is_dir() else []
+        with self._reader(folders) as (con, tables):
             return {name: set(con.table(f"{quote(schema)}.{quote(name)}").columns) for _, name in tables}
 
     def publish(self, marts: Mapping[str, Sequence[str]]) -> dict[str, int]:
-        with self._reader([("marts", m) for m in marts]) as con:
+        with self._reader([("marts", m) for m in marts]) as (con, _):
             return publish_marts(con, self.paths, marts)
 
     @contextmanager
-    def _reader(self, relations: Sequence[tuple[str, str]]) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _reader(
+        self, relations: Sequence[tuple[str, str]]
+    ) -> Iterator[tuple[duckdb.DuckDBPyConnection, list[tuple[str, str]]]]:
         """An in-memory DuckDB with one view per relation over its Parquet files (hive partition
-        folders become columns). Relations without files are left out, as a missing table."""
+        folders become columns), and the relations it holds: one without files is left out, as
+        a missing table."""
         con = duckdb.connect()
+        present = []
         try:
             for schema, name in relations:
                 files = _data_files(self.table_dir(schema, name))
@@ -107,7 +110,8 @@ class SparkEngine:
                     f"CREATE VIEW {quote(schema)}.{quote(name)} AS SELECT * FROM read_parquet([{listed}], "
                     "hive_partitioning = true, union_by_name = true)"
                 )
-            yield con
+                present.append((schema, name))
+            yield con, present
         finally:
             con.close()
 
