@@ -9,7 +9,7 @@ day's partition never drops a fill.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -28,6 +28,28 @@ class CoverageRow:
 
 
 BELOW_WHOLE = frozenset({"partial", "missing"})
+# The coverage dataset (fct_source_coverage_daily.dataset) of each raw dataset that is graded.
+COVERAGE_DATASET = {
+    "liquidation_events": "liquidations",
+    "liquidation_buckets": "liquidations",
+    "funding_rates": "funding",
+    "open_interest": "open_interest",
+    "candles": "prices",
+}
+
+
+def unavailable_rows(
+    unavailable: Iterable[tuple[Endpoint, date]], exchanges: Callable[[Endpoint], Iterable[str]]
+) -> list[CoverageRow]:
+    """The coverage rows a day's unavailable endpoints will have once built (``missing``), for a
+    run whose catch-up endpoint runs before the marts of that day exist: a venue whose collector
+    recorded nothing that day is filled in the same run."""
+    return [
+        CoverageRow(day, exchange, COVERAGE_DATASET[endpoint.dataset.name], endpoint.table, "missing")
+        for endpoint, day in unavailable
+        if endpoint.fills is None and endpoint.coverage is not None
+        for exchange in exchanges(endpoint)
+    ]
 
 
 @dataclass

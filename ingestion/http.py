@@ -8,6 +8,7 @@ before it is parsed and a partition can be rebuilt offline.
 from __future__ import annotations
 
 import json
+import os
 import reprlib
 import threading
 import time
@@ -29,6 +30,15 @@ class SourceError(RuntimeError):
     def __init__(self, source: str, endpoint: str, params: dict[str, Any], problem: str) -> None:
         self.source, self.endpoint, self.params, self.problem = source, endpoint, params, problem
         super().__init__(f"{source} {endpoint} {json.dumps(params, default=str, sort_keys=True)}: {problem}")
+
+
+class SourceUnavailable(SourceError):
+    """The source could not be had at all (unreachable, 429/5xx after every retry, no collector
+    file): the run goes on without it and names the gap, unlike a payload that arrived broken."""
+
+    def __init__(self, source: str, endpoint: str, params: dict[str, Any], problem: str, attempts: int = 1) -> None:
+        super().__init__(source, endpoint, params, problem)
+        self.attempts = attempts
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,20 @@ class HttpSettings:
     backoff_factor_s: float = 0.5
     backoff_max_s: float = 60.0
 
+    @classmethod
+    def from_env(cls) -> HttpSettings:
+        """Defaults, or ``LEVSTRESS_HTTP_{RETRIES,BACKOFF_S,CONNECT_TIMEOUT_S,READ_TIMEOUT_S}``: a
+        slow link wants longer timeouts, a test of an unreachable venue a short backoff."""
+        base = cls()
+        env = os.environ.get
+        return cls(
+            connect_timeout_s=float(env("LEVSTRESS_HTTP_CONNECT_TIMEOUT_S", base.connect_timeout_s)),
+            read_timeout_s=float(env("LEVSTRESS_HTTP_READ_TIMEOUT_S", base.read_timeout_s)),
+            retries=int(env("LEVSTRESS_HTTP_RETRIES", base.retries)),
+            backoff_factor_s=float(env("LEVSTRESS_HTTP_BACKOFF_S", base.backoff_factor_s)),
+            backoff_max_s=base.backoff_max_s,
+        )
+
 
 def retrying_session(settings: HttpSettings) -> requests.Session:
     """A session that retries connection errors, timeouts, 429 and 5xx (every method) with
@@ -119,7 +143,7 @@ class SourceClient:
     ) -> None:
         self.source = source
         self.base_url = base_url.rstrip("/")
-        self.settings = settings or HttpSettings()
+        self.settings = settings or HttpSettings.from_env()
         self._limiter = _RateLimiter(min_interval_s)
         # Hyperliquid reads are POSTs; they are idempotent queries, so every method is retried
         self.session = retrying_session(self.settings)
@@ -152,13 +176,23 @@ class SourceClient:
                 timeout=(self.settings.connect_timeout_s, self.settings.read_timeout_s),
             )
         except requests.RequestException as exc:
-            raise SourceError(
-                self.source, endpoint, params, f"request failed after retries: {exc.__class__.__name__}"
+            raise SourceUnavailable(
+                self.source,
+                endpoint,
+                params,
+                f"request failed after {self.settings.retries} retries: {exc.__class__.__name__}",
+                self.settings.retries + 1,
             ) from exc
         body = self._redacted(response.content)
         page = Page(self.source, endpoint, params, response.status_code, body, dict(context or {}))
         if response.status_code in RETRY_STATUSES:
-            raise page.error(f"HTTP {response.status_code} after {self.settings.retries} retries: {_snippet(page)}")
+            raise SourceUnavailable(
+                self.source,
+                endpoint,
+                params,
+                f"HTTP {response.status_code} after {self.settings.retries} retries: {_snippet(page)}",
+                self.settings.retries + 1,
+            )
         return page
 
     def _redacted(self, body: bytes) -> bytes:

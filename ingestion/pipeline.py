@@ -14,12 +14,24 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingestion.http import Page, SourceError
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion.http import Page, SourceError, SourceUnavailable
 from ingestion.landing import archive_pages, read_archive
 from ingestion.rows import ParsedBatch, build_batch
-from ingestion.schemas import Check, Dataset
-from ingestion.sources.base import Endpoint, FetchContext, Window
+from ingestion.schemas import FETCH_OUTCOMES_SCHEMA, Check, Dataset
+from ingestion.sources.base import Absent, Endpoint, FetchContext, Window
 from ingestion.sources.tape import CollectorTapes
+
+
+@dataclass(frozen=True)
+class NotFetched:
+    """Why a day of an endpoint was not fetched: the source was unavailable (unreachable, no
+    collector file, no key, beyond the look-back). Rows already loaded for the day are kept."""
+
+    reason: str
+    attempts: int = 0
 
 
 @dataclass
@@ -28,12 +40,17 @@ class IngestReport:
     pages: int
     archives: list[str]
     days: list[date]  # the days this batch covers: only these may be replaced in the warehouse
-    skipped_days: list[date] = field(default_factory=list)
-    skipped_reason: str | None = None
+    not_fetched: dict[date, NotFetched] = field(default_factory=dict)
 
+    @property
+    def skipped_days(self) -> list[date]:
+        return sorted(self.not_fetched)
 
-class BeyondLookBack(SourceError):
-    """Every day asked for is older than the endpoint serves."""
+    @property
+    def skipped_reason(self) -> str | None:
+        """The reasons of the days not fetched, each once, in day order."""
+        reasons = dict.fromkeys(self.not_fetched[d].reason for d in self.skipped_days)
+        return "; ".join(reasons) or None
 
 
 def servable_days(endpoint: Endpoint, days: list[date], today: date) -> list[date]:
@@ -44,10 +61,10 @@ def servable_days(endpoint: Endpoint, days: list[date], today: date) -> list[dat
     return [d for d in days if d >= earliest]
 
 
-def skipped(endpoint: Endpoint, days: list[date], reason: str) -> IngestReport:
+def skipped(endpoint: Endpoint, days: list[date], reason: str, attempts: int = 0) -> IngestReport:
     """Nothing fetched for these days, said out loud; existing rows for them are left alone."""
     empty = build_batch(endpoint.dataset, endpoint.table, iter(()))
-    return IngestReport(empty, 0, [], [], sorted(days), reason)
+    return IngestReport(empty, 0, [], [], dict.fromkeys(days, NotFetched(reason, attempts)))
 
 
 def archive_path(landing: Path, endpoint: Endpoint, window: Window, suffix: str = "") -> Path:
@@ -55,18 +72,33 @@ def archive_path(landing: Path, endpoint: Endpoint, window: Window, suffix: str 
     return landing / endpoint.source / endpoint.name / f"{name}{suffix}.ndjson"
 
 
-def _fetch(endpoint: Endpoint, ctx: FetchContext, window: Window, landing: Path) -> tuple[list[Page], list[str]]:
-    pages: list[Page] = []
+def _fetch(
+    endpoint: Endpoint, ctx: FetchContext, window: Window, landing: Path
+) -> tuple[list[Page | Absent], list[str]]:
+    pages: list[Page | Absent] = []
     try:
         for page in endpoint.fetch(ctx, window):
             pages.append(page)
     except SourceError:
-        if pages:  # keep what did arrive, under a name that never passes for a complete window
-            archive_pages(archive_path(landing, endpoint, window, ".partial"), pages)
+        received = _received(pages)
+        if received:  # keep what did arrive, under a name that never passes for a complete window
+            archive_pages(archive_path(landing, endpoint, window, ".partial"), received)
         raise
     if endpoint.from_collector:  # the collector's files are themselves the landing files
-        return pages, _collector_refs(pages, landing)
+        return pages, _collector_refs(_received(pages), landing)
     return pages, [str(archive_path(landing, endpoint, window).relative_to(landing))]
+
+
+def _received(items: list[Page | Absent]) -> list[Page]:
+    return [p for p in items if isinstance(p, Page)]
+
+
+def _beyond_look_back(endpoint: Endpoint, today: date | None) -> NotFetched:
+    earliest = (today or date.max) - timedelta(days=endpoint.look_back_days or 0)
+    return NotFetched(
+        f"beyond the API's {endpoint.look_back_days}-day look-back (it serves from {earliest}); "
+        "days archived earlier can be rebuilt with `levstress replay`"
+    )
 
 
 def ingest(
@@ -74,31 +106,30 @@ def ingest(
 ) -> IngestReport:
     """All days of the run in one batch, so the load is one bulk insert in one transaction.
 
-    With ``today`` (live mode), days older than the endpoint's look-back are not asked for: if no
-    day is left this raises :class:`BeyondLookBack`; otherwise the report lists the skipped days."""
+    With ``today`` (live mode), days older than the endpoint's look-back are not asked for. A
+    source that is unavailable (:class:`SourceUnavailable`, an absent collector day, every day
+    beyond the look-back) is reported, not raised: the days it could not serve keep their rows.
+    A payload that arrives broken still raises."""
     if endpoint.fills is not None:  # a catch-up endpoint touches only the days it is asked to fill
         days = [d for d in days if ctx.fill.get(d)]
         if not days:
             return skipped(endpoint, [], "no gap to fill on these days")
     wanted = servable_days(endpoint, days, today) if today else list(days)
-    too_old = sorted(set(days) - set(wanted))
+    old = {d: _beyond_look_back(endpoint, today) for d in sorted(set(days) - set(wanted))}
     if not wanted:
-        raise BeyondLookBack(
-            endpoint.source,
-            endpoint.name,
-            {"first_day": days[0].isoformat(), "last_day": days[-1].isoformat()},
-            f"the API serves only the last {endpoint.look_back_days} day(s) (from "
-            f"{today - timedelta(days=endpoint.look_back_days or 0)}); none of the requested days can be fetched. "
-            "Days archived earlier can be rebuilt with LEVSTRESS_SOURCE_MODE=replay.",
-        )
+        return IngestReport(build_batch(endpoint.dataset, endpoint.table, iter(())), 0, [], [], old)
     window = Window.of(wanted)
-    pages, refs = _fetch(endpoint, ctx, window, landing)
+    try:
+        items, refs = _fetch(endpoint, ctx, window, landing)
+    except SourceUnavailable as exc:
+        report = skipped(endpoint, wanted, exc.problem, exc.attempts)
+        report.not_fetched.update(old)
+        return report
+    pages = _received(items)
     if not endpoint.from_collector:
         archive_pages(landing / refs[0], pages)
-    report = _build(endpoint, window, pages, refs)
-    if too_old:
-        report.skipped_days = too_old
-        report.skipped_reason = f"beyond the API's {endpoint.look_back_days}-day look-back"
+    report = _build(endpoint, window, items, refs)
+    report.not_fetched.update(old)
     return report
 
 
@@ -112,8 +143,11 @@ def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
     if endpoint.from_collector:
         window = Window.of(wanted)
         offline = FetchContext(None, (), CollectorTapes(landing))  # type: ignore[arg-type]  # collector fetches read files only
-        pages = list(endpoint.fetch(offline, window))
-        return _build(endpoint, window, pages, _collector_refs(pages, landing))
+        try:
+            items = list(endpoint.fetch(offline, window))
+        except SourceUnavailable as exc:
+            return skipped(endpoint, wanted, exc.problem, exc.attempts)
+        return _build(endpoint, window, items, _collector_refs(_received(items), landing))
     sources = _latest_archives(landing, endpoint, wanted)
     covered = sorted(set().union(*(keep for _, keep in sources.values())))
     missing = sorted(set(wanted) - set(covered))
@@ -129,7 +163,9 @@ def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
 
     batch = build_batch(endpoint.dataset, endpoint.table, records())
     refs = [str(path.relative_to(landing)) for path in sources]
-    return IngestReport(batch, sum(len(p) for p in pages.values()), refs, covered, missing, reason if missing else None)
+    return IngestReport(
+        batch, sum(len(p) for p in pages.values()), refs, covered, dict.fromkeys(missing, NotFetched(reason))
+    )
 
 
 def _archived_window(path: Path) -> Window | None:
@@ -188,6 +224,39 @@ def _records(
             yield record, _day_of(record, time_column, window), ref
 
 
-def _build(endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str]) -> IngestReport:
+def _build(endpoint: Endpoint, window: Window, items: list[Page | Absent], refs: list[str]) -> IngestReport:
+    pages = _received(items)
+    absent = {a.day: NotFetched(a.reason, 1) for a in items if isinstance(a, Absent)}
     batch = build_batch(endpoint.dataset, endpoint.table, _records(endpoint, window, pages, refs))
-    return IngestReport(batch, len(pages), refs, window.days)
+    return IngestReport(batch, len(pages), refs, [d for d in window.days if d not in absent], absent)
+
+
+def outcome_table(endpoint: Endpoint, report: IngestReport, at: datetime) -> pa.Table:
+    """One row per requested day: fetched (rows loaded and rejected that day) or unavailable (why,
+    after how many attempts), for ``raw.fetch_outcomes``. A catch-up endpoint has rows only for
+    the days it was asked to fill."""
+    loaded = _per_day(report.batch.table)
+    rejected = _per_day(report.batch.rejects)
+    rows = []
+    for day in sorted(set(report.days) | set(report.not_fetched)):
+        gap = report.not_fetched.get(day)
+        rows.append(
+            {
+                "source_table": endpoint.table,
+                "partition_date": day,
+                "source": endpoint.source,
+                "endpoint": endpoint.name,
+                "status": "unavailable" if gap else "fetched",
+                "reason": gap.reason if gap else None,
+                "attempts": gap.attempts if gap else report.pages,
+                "rows_loaded": 0 if gap else loaded.get(day, 0),
+                "rows_rejected": rejected.get(day, 0),
+                "recorded_at": at,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=FETCH_OUTCOMES_SCHEMA)
+
+
+def _per_day(table: pa.Table) -> dict[date, int]:
+    counts = pc.value_counts(table["partition_date"]).to_pylist() if table.num_rows else []
+    return {c["values"]: c["counts"] for c in counts}

@@ -20,3 +20,10 @@ SOURCES: tuple[Source, ...] = (
 
 ENDPOINTS: dict[str, Endpoint] = {e.table: e for s in SOURCES for e in s.endpoints}
 SOURCES_BY_NAME: dict[str, Source] = {s.name: s for s in SOURCES}
+
+
+def endpoint_exchanges(endpoint: Endpoint) -> tuple[str, ...]:
+    """The exchanges an endpoint's rows are about: a catch-up's venues, its own, or its source's."""
+    if endpoint.fills is not None:
+        return tuple(sorted(endpoint.fill_exchanges))
+    return endpoint.venues if endpoint.venues is not None else SOURCES_BY_NAME[endpoint.source].exchanges

@@ -195,3 +195,19 @@ REJECTS_SCHEMA = pa.schema(
         ("payload_ref", pa.string()),
     ]
 )
+
+# raw.fetch_outcomes: what each raw asset run got for each (endpoint, day) it was asked for.
+FETCH_OUTCOMES_SCHEMA = pa.schema(
+    [
+        ("source_table", pa.string()),
+        ("partition_date", pa.date32()),
+        ("source", pa.string()),
+        ("endpoint", pa.string()),
+        ("status", pa.string()),  # fetched | unavailable
+        ("reason", pa.string()),
+        ("attempts", pa.int32()),
+        ("rows_loaded", pa.int64()),
+        ("rows_rejected", pa.int64()),
+        ("recorded_at", pa.timestamp("us")),
+    ]
+)

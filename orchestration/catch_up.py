@@ -4,26 +4,44 @@ which must not open the warehouse a run may be writing)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from ingestion.catch_up import FillPlan, plan_fills
+from ingestion.catch_up import CoverageRow, FillPlan, plan_fills
 from ingestion.registry import ENDPOINTS
 from quality.coverage import coverage_rows
 from storage import Engine
 
 COVERAGE_MART = "fct_source_coverage_daily"
+OUTCOMES_TABLE = "fetch_outcomes"  # raw.fetch_outcomes (storage engines)
 FILL_ENDPOINTS = [e for e in ENDPOINTS.values() if e.fills is not None]
 
 
-def warehouse_fill_plan(engine: Engine, days: list[date] | None, today: date | None) -> FillPlan:
-    """The plan for these days from the warehouse's coverage mart (empty before its first build)."""
-    if COVERAGE_MART not in engine.table_columns("marts"):
-        return FillPlan()
-    frame = engine.read_days("marts", COVERAGE_MART, "date", days)
-    return plan_fills(coverage_rows(frame), FILL_ENDPOINTS, today)
+def warehouse_fill_plan(
+    engine: Engine, days: list[date] | None, today: date | None, also: Sequence[CoverageRow] = ()
+) -> FillPlan:
+    """The plan for these days from the warehouse's coverage mart (none before its first build)
+    and ``also``: rows the coverage mart will have once these days are built."""
+    built = []
+    if COVERAGE_MART in engine.table_columns("marts"):
+        built = coverage_rows(engine.read_days("marts", COVERAGE_MART, "date", days))
+    return plan_fills([*built, *also], FILL_ENDPOINTS, today)
+
+
+def unavailable_outcomes(engine: Engine, days: list[date]) -> list[tuple[str, date, str]]:
+    """(source table, day, reason) of every endpoint-day of these days whose source was unavailable."""
+    if OUTCOMES_TABLE not in engine.table_columns("raw"):
+        return []
+    frame = engine.read_days("raw", OUTCOMES_TABLE, "partition_date", days)
+    gaps = frame[frame["status"] == "unavailable"].sort_values(["source_table", "partition_date"])
+    return [
+        (table, pd.Timestamp(day).date(), reason)
+        for table, day, reason in gaps[["source_table", "partition_date", "reason"]].itertuples(index=False)
+    ]
 
 
 def published_fill_plan(serving: Path, today: date | None) -> FillPlan:

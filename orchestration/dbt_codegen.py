@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from string import Template
 
-from ingestion.registry import SOURCES
+from ingestion.registry import SOURCES, endpoint_exchanges
 from ingestion.schemas import LIQUIDATION_EVENTS
 from ingestion.sources.base import Endpoint, Source
 
@@ -40,20 +40,35 @@ def _identifier(table: str) -> str:
     return f"\"{{{{ ('`' ~ {LAKE_RAW}{table}`') if target.type == 'spark' else '{table}' }}}}\""
 
 
-def _sources_yml(source: Source) -> str:
-    tables = "".join(
-        f"      - name: {e.table}\n"
-        f"        identifier: {_identifier(e.table)}\n"
-        f"        description: {json.dumps(f'{e.description} Dataset `{e.dataset.name}` (ingestion/schemas.py).')}\n"
-        f"        meta:\n          dataset: {e.dataset.name}\n"
-        for e in source.endpoints
+def _sources_yml(tables: list[tuple[str, str, str]]) -> str:
+    """The raw source entries of (table, description, dataset)."""
+    entries = "".join(
+        f"      - name: {table}\n"
+        f"        identifier: {_identifier(table)}\n"
+        f"        description: {json.dumps(f'{description} Dataset `{dataset}` (ingestion/schemas.py).')}\n"
+        f"        meta:\n          dataset: {dataset}\n"
+        for table, description, dataset in tables
     )
     return (
         f"# {GENERATED}\nversion: 2\n\nsources:\n  - name: raw\n    schema: {SPARK_SCHEMA}\n"
         "    description: Raw tables written by the ingestion pipeline (one per source endpoint, one partition per\n"
         "      UTC day; on Spark, one lake folder per table, storage/spark_engine.py).\n"
-        f"    tables:\n{tables}"
+        f"    tables:\n{entries}"
     )
+
+
+def _endpoint_tables(source: Source) -> list[tuple[str, str, str]]:
+    return [(e.table, e.description, e.dataset.name) for e in source.endpoints]
+
+
+# raw.fetch_outcomes, written beside every raw table by the storage engines (not a source endpoint).
+OUTCOMES = (
+    "fetch_outcomes",
+    "What each raw asset run got for each endpoint and UTC day it asked for: fetched (rows loaded and "
+    "rejected) or unavailable (why, after how many attempts); one row per (source_table, partition_date).",
+    "fetch_outcomes",
+)
+OUTCOMES_MODEL = STAGING / "pipeline" / "stg_pipeline__fetch_outcomes"
 
 
 def _model_files(endpoint: Endpoint) -> dict[Path, str]:
@@ -78,6 +93,8 @@ def _registry_entry(endpoint: Endpoint) -> str:
         "sparse": endpoint.sparse or endpoint.dataset is LIQUIDATION_EVENTS,
         "collector": endpoint.from_collector and endpoint.dataset is LIQUIDATION_EVENTS,
         "fill": endpoint.fills is not None,
+        "table": endpoint.table,
+        "exchanges": list(endpoint_exchanges(endpoint)),
     }
     return "    " + json.dumps(entry).replace("null", "none")
 
@@ -101,8 +118,11 @@ def _registry_macro() -> str:
 def render() -> dict[Path, str]:
     """Every generated file, relative to dbt_project/."""
     files: dict[Path, str] = {REGISTRY_MACRO: _registry_macro()}
+    files[STAGING / "pipeline" / "_pipeline__sources.yml"] = _sources_yml([OUTCOMES])
+    files[OUTCOMES_MODEL.with_suffix(".sql")] = f"{{#- {GENERATED} -#}}\n{{{{ stg_fetch_outcomes() }}}}\n"
+    files[OUTCOMES_MODEL.with_suffix(".yml")] = f"# {GENERATED}\n" + (TEMPLATES / "fetch_outcomes.yml").read_text()
     for source in SOURCES:
-        files[STAGING / source.name / f"_{source.name}__sources.yml"] = _sources_yml(source)
+        files[STAGING / source.name / f"_{source.name}__sources.yml"] = _sources_yml(_endpoint_tables(source))
         for endpoint in source.endpoints:
             files.update(_model_files(endpoint))
     return files

@@ -24,6 +24,7 @@ MARTS = [
     "fct_stress_vs_episodes",
     "fct_alerts",
     "fct_source_coverage_daily",
+    "fct_source_fetch_daily",
     "ref_liquidation_episodes",
 ]
 

@@ -1,15 +1,16 @@
 """One daily-partitioned raw asset per registered source endpoint, each gated by a blocking
 Great Expectations check. Built from the registry, so a new source needs no edit here."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from ingestion.catch_up import FillPlan
-from ingestion.registry import ENDPOINTS
+from ingestion.catch_up import COVERAGE_DATASET, FillPlan, unavailable_rows
+from ingestion.pipeline import IngestReport, outcome_table
+from ingestion.registry import ENDPOINTS, endpoint_exchanges
 from ingestion.sources.base import Endpoint
 from orchestration import settings
-from orchestration.catch_up import warehouse_fill_plan
+from orchestration.catch_up import unavailable_outcomes, warehouse_fill_plan
 from orchestration.partitions import DAILY, partition_days
 from orchestration.resources import MarketSourcesResource, WarehouseResource
 from quality.suites import raw_suite
@@ -28,9 +29,25 @@ def _column_schema(endpoint: Endpoint) -> dg.TableSchema:
     )
 
 
+def _filled_by(endpoint: Endpoint) -> list[dg.AssetKey]:
+    """A catch-up endpoint runs after the endpoints whose gaps it fills, so that a day one of them
+    could not fetch is filled in the same run."""
+    if endpoint.fills is None:
+        return []
+    return [
+        raw_key(e)
+        for e in ENDPOINTS.values()
+        if e.fills is None
+        and e.coverage is not None
+        and COVERAGE_DATASET[e.dataset.name] == endpoint.fills
+        and set(endpoint_exchanges(e)) & endpoint.fill_exchanges
+    ]
+
+
 def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_key(endpoint),
+        deps=_filled_by(endpoint),
         description=f"{endpoint.description}\n\nDataset `{endpoint.dataset.name}`: {endpoint.dataset.description}",
         group_name="raw",
         partitions_def=DAILY,
@@ -48,7 +65,10 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
         paths = warehouse.paths()
         fill = _fill_plan(context, endpoint, days, sources, warehouse) if endpoint.fills else None
         report = sources.ingest(endpoint, days, paths, fill.days(endpoint.table) if fill else None)
-        warehouse.engine().replace_partitions(endpoint.table, report.batch.table, report.batch.rejects, report.days)
+        outcomes = outcome_table(endpoint, report, datetime.now(UTC).replace(tzinfo=None))
+        warehouse.engine().replace_partitions(
+            endpoint.table, report.batch.table, report.batch.rejects, report.days, outcomes
+        )
         context.log.info(
             f"{endpoint.table}: {report.batch.accepted} rows, {report.batch.rejected} rejected, "
             f"{report.pages} payloads over {len(report.days)} day(s)"
@@ -69,6 +89,7 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
                 "last_day": days[-1].isoformat(),
                 "days_not_fetched": len(report.skipped_days),
                 "not_fetched_reason": report.skipped_reason or "",
+                "not_fetched": dg.MetadataValue.md(_not_fetched_markdown(report)),
                 **(_fill_metadata(endpoint, fill) if fill else {}),
             }
         )
@@ -83,11 +104,26 @@ def _fill_plan(
     sources: MarketSourcesResource,
     warehouse: WarehouseResource,
 ) -> FillPlan:
-    """What a catch-up endpoint is asked to fill on the run's days: the gaps the last build found."""
-    plan = warehouse_fill_plan(warehouse.engine(), days, sources.today())
+    """What a catch-up endpoint is asked to fill on the run's days: the gaps the last build found,
+    and the days this run could not fetch from the venues it fills for."""
+    engine = warehouse.engine()
+    unavailable = [
+        (ENDPOINTS[table], day)
+        for table, day, _ in unavailable_outcomes(engine, days)
+        if raw_key(ENDPOINTS[table]) in _filled_by(endpoint)
+    ]
+    plan = warehouse_fill_plan(engine, days, sources.today(), unavailable_rows(unavailable, endpoint_exchanges))
     for row, reason in plan.unrecoverable:
         context.log.warning(f"{row.exchange} {row.dataset} on {row.day} is {row.level} and cannot be filled: {reason}")
     return plan
+
+
+def _not_fetched_markdown(report: IngestReport) -> str:
+    if not report.not_fetched:
+        return "Every requested day was fetched."
+    lines = ["| day | reason | attempts |", "|---|---|---|"]
+    lines += [f"| {day} | {gap.reason} | {gap.attempts} |" for day, gap in sorted(report.not_fetched.items())]
+    return "\n".join(lines)
 
 
 def _fill_metadata(endpoint: Endpoint, plan: FillPlan) -> dict[str, object]:
@@ -114,21 +150,35 @@ def build_raw_check(endpoint: Endpoint) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         days = partition_days(context)
-        frame = warehouse.engine().read_days("raw", endpoint.table, "partition_date", days)
+        engine = warehouse.engine()
+        frame = engine.read_days("raw", endpoint.table, "partition_date", days)
         report = validate(endpoint.table, frame, raw_suite(endpoint.dataset, days))
+        gaps = [(day, reason) for table, day, reason in unavailable_outcomes(engine, days) if table == endpoint.table]
         return dg.AssetCheckResult(
-            passed=report.success,
-            severity=dg.AssetCheckSeverity.ERROR,
+            # Bad data blocks (ERROR); a source that could not be had warns (WARN) and the run goes on.
+            passed=report.success and not gaps,
+            severity=dg.AssetCheckSeverity.ERROR if not report.success else dg.AssetCheckSeverity.WARN,
+            description=_gaps_line(gaps) if report.success and gaps else None,
             metadata={
                 "days": f"{days[0]}..{days[-1]}",
                 "rows": report.rows,
                 "evaluated_expectations": report.evaluated,
                 "failed_expectations": len(report.failures),
                 "failing_examples": dg.MetadataValue.md(report.markdown()),
+                "unavailable_days": len(gaps),
+                "unavailable": dg.MetadataValue.md(
+                    "\n".join(f"- {day}: {reason}" for day, reason in gaps) or "None: every day was fetched."
+                ),
             },
         )
 
     return _check
+
+
+def _gaps_line(gaps: list[tuple[date, str]]) -> str:
+    first, last = gaps[0][0], gaps[-1][0]
+    span = str(first) if first == last else f"{len(gaps)} days {first}..{last}"
+    return f"unavailable on {span}: {gaps[0][1]}"
 
 
 RAW_ASSETS = [build_raw_asset(e) for e in ENDPOINTS.values()]

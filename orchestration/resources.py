@@ -109,7 +109,8 @@ class MarketSourcesResource(dg.ConfigurableResource):
             return replay(endpoint, days, paths.landing)
         demo = self._simulator is not None
         spec = SOURCES_BY_NAME[endpoint.source]
-        if not demo and (reason := spec.missing_key()):
+        keys_as_live = not demo or self._simulator.scenario.no_keys
+        if keys_as_live and (reason := spec.missing_key()):
             return skipped(endpoint, days, reason)
         client = spec.client(self.base_url(endpoint.source), demo=demo)
         tapes = CollectorTapes(paths.landing, replay_url=self._simulator.root_url if demo else None)

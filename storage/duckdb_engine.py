@@ -17,13 +17,14 @@ import duckdb
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
-from storage.engine import Paths
+from storage.engine import Paths, outcome_days
 from storage.publishing import publish_marts, quote
 
 if TYPE_CHECKING:  # pandas costs ~1 s to import; DuckDB's .df() imports it when needed
     import pandas as pd
 
 REJECTS_TABLE = "rejected_rows"
+OUTCOMES_TABLE = "fetch_outcomes"
 
 
 class WarehouseLocked(RuntimeError):
@@ -55,23 +56,21 @@ class DuckDBEngine:
         finally:
             lock.release()
 
-    def replace_partitions(self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date]) -> None:
+    def replace_partitions(
+        self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date], outcomes: pa.Table | None = None
+    ) -> None:
         target = f"raw.{quote(table)}"
         with self.connect() as con:
             con.register("incoming_rows", rows)
-            con.register("incoming_rejects", rejects)
             con.execute("BEGIN TRANSACTION")
             try:
                 con.execute("CREATE SCHEMA IF NOT EXISTS raw")
                 con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM incoming_rows LIMIT 0")
-                con.execute(f"CREATE TABLE IF NOT EXISTS raw.{REJECTS_TABLE} AS SELECT * FROM incoming_rejects LIMIT 0")
                 con.execute(f"DELETE FROM {target} WHERE partition_date = ANY(?::DATE[])", [days])
                 con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
-                con.execute(
-                    f"DELETE FROM raw.{REJECTS_TABLE} WHERE source_table = ? AND partition_date = ANY(?::DATE[])",
-                    [table, days],
-                )
-                con.execute(f"INSERT INTO raw.{REJECTS_TABLE} BY NAME SELECT * FROM incoming_rejects")
+                _replace_keyed(con, REJECTS_TABLE, table, rejects, days)
+                if outcomes is not None:
+                    _replace_keyed(con, OUTCOMES_TABLE, table, outcomes, outcome_days(outcomes))
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
@@ -108,3 +107,16 @@ class DuckDBEngine:
     def publish(self, marts: Mapping[str, Sequence[str]]) -> dict[str, int]:
         with self.connect() as con:
             return publish_marts(con, self.paths, marts)
+
+
+def _replace_keyed(
+    con: duckdb.DuckDBPyConnection, name: str, source_table: str, rows: pa.Table, days: list[date]
+) -> None:
+    """The days of one source table in a table shared by all of them (rejects, fetch outcomes)."""
+    con.register("incoming_keyed", rows)
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} AS SELECT * FROM incoming_keyed LIMIT 0")
+    con.execute(
+        f"DELETE FROM raw.{name} WHERE source_table = ? AND partition_date = ANY(?::DATE[])", [source_table, days]
+    )
+    con.execute(f"INSERT INTO raw.{name} BY NAME SELECT * FROM incoming_keyed")
+    con.unregister("incoming_keyed")

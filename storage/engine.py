@@ -67,8 +67,12 @@ class Paths:
 class Engine(Protocol):
     paths: Paths
 
-    def replace_partitions(self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date]) -> None:
-        """Atomically replace the given days of ``raw.<table>`` (and its rejects) with ``rows``."""
+    def replace_partitions(
+        self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date], outcomes: pa.Table | None = None
+    ) -> None:
+        """Atomically replace the given days of ``raw.<table>`` (and its rejects) with ``rows``,
+        and the days in ``outcomes`` of the table's rows in ``raw.fetch_outcomes``: an unavailable
+        day has an outcome but is not in ``days``, so its rows are kept."""
 
     def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
         """The rows of ``schema.table`` whose ``date_column`` falls on one of ``days`` (all if None)."""
@@ -83,3 +87,7 @@ class Engine(Protocol):
         """Write the read-only serving snapshot and the Parquet exports of ``marts`` (name -> the
         contract's columns, in order; one file per mart and month, all switched in one rename);
         returns row counts."""
+
+
+def outcome_days(outcomes: pa.Table) -> list[date]:
+    return sorted(set(outcomes["partition_date"].to_pylist()))

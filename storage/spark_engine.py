@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from storage.engine import Paths
+from storage.engine import Paths, outcome_days
 from storage.publishing import fsync, fsync_dir, publish_marts, quote
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 RAW = "raw"
 REJECTS_TABLE = "rejected_rows"
+OUTCOMES_TABLE = "fetch_outcomes"
 PARTITION_KEY = "partition_date"
 DATA_FILE = "part-00000.parquet"
 EMPTY_TABLE_DAY = date(1970, 1, 1)
@@ -54,17 +55,26 @@ class SparkEngine:
             return self.lake / RAW / table
         return self.lake / "warehouse" / f"{schema}.db" / table
 
-    def replace_partitions(self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date]) -> None:
+    def replace_partitions(
+        self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date], outcomes: pa.Table | None = None
+    ) -> None:
         folder = self.table_dir(RAW, table)
-        rejects_folder = self.table_dir(RAW, REJECTS_TABLE) / f"source_table={table}"
         for day in days:
             _replace_day(folder, day, _rows_of_day(rows, day).drop_columns([PARTITION_KEY]))
-            day_rejects = _rows_of_day(rejects, day).drop_columns([PARTITION_KEY, "source_table"])
-            _replace_day(rejects_folder, day, day_rejects)
+        self._replace_keyed(REJECTS_TABLE, table, rejects, days)
+        if outcomes is not None:
+            self._replace_keyed(OUTCOMES_TABLE, table, outcomes, outcome_days(outcomes))
         if not _data_files(folder):
             # A source with nothing fetched yet (skipped: no API key) still has a table, with no
             # rows, as on DuckDB: Spark cannot register a table over a folder without a file.
             _replace_day(folder, EMPTY_TABLE_DAY, rows.slice(0, 0).drop_columns([PARTITION_KEY]))
+
+    def _replace_keyed(self, name: str, source_table: str, rows: pa.Table, days: list[date]) -> None:
+        """The days of one source table in a table shared by all (rejects, fetch outcomes):
+        ``<name>/source_table=<table>/partition_date=<day>/``."""
+        folder = self.table_dir(RAW, name) / f"source_table={source_table}"
+        for day in days:
+            _replace_day(folder, day, _rows_of_day(rows, day).drop_columns([PARTITION_KEY, "source_table"]))
 
     def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
         with self._reader([(schema, table)]) as (con, _):

@@ -19,7 +19,8 @@
     {%- set dataset, time, interval = by_dataset[entry.dataset] -%}
     {%- do sources.append({'model': entry.model, 'dataset': dataset, 'time': time, 'interval': interval,
                            'sparse': entry.sparse, 'whole': entry.whole, 'collector': entry.collector,
-                           'priority': levstress.source_priority(entry)}) -%}
+                           'priority': levstress.source_priority(entry), 'table': entry.table,
+                           'exchanges': entry.exchanges, 'fill': entry.fill}) -%}
 {%- endfor -%}
 {{ return(sources) }}
 {%- endmacro %}

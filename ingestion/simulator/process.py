@@ -7,12 +7,15 @@ import subprocess
 import sys
 from types import TracebackType
 
+from ingestion.simulator.scenarios import RefusedPort, Scenario
 from ingestion.simulator.server import VENUES
 
 
 class SimulatorProcess:
     def __init__(self, seed: int = 7) -> None:
         self.seed = seed
+        self.scenario = Scenario.from_env()  # the child reads the same environment
+        self._refused: RefusedPort | None = None
         self._process: subprocess.Popen[str] | None = None
         self._root_url: str | None = None
 
@@ -28,6 +31,7 @@ class SimulatorProcess:
             process.kill()
             raise RuntimeError(f"the market simulator did not start (exit code {process.poll()})")
         self._process, self._root_url = process, line
+        self._refused = RefusedPort() if self.scenario.down else None
         return self
 
     @property
@@ -39,6 +43,8 @@ class SimulatorProcess:
     def base_url(self, source: str) -> str:
         if source not in VENUES or source.startswith("_"):
             raise KeyError(f"unknown source {source!r}")
+        if self._refused is not None and source in self.scenario.down:
+            return self._refused.url + VENUES[source][0]
         return self.root_url + VENUES[source][0]
 
     def stop(self) -> None:
@@ -52,6 +58,9 @@ class SimulatorProcess:
             self._process.kill()
             self._process.wait()
         self._process, self._root_url = None, None
+        if self._refused is not None:
+            self._refused.close()
+            self._refused = None
 
     def __enter__(self) -> SimulatorProcess:
         return self.start()

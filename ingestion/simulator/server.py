@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from ingestion.simulator.events import EventStore
 from ingestion.simulator.faults import Fault, FaultBook
 from ingestion.simulator.market import Market
+from ingestion.simulator.scenarios import RefusedPort, Scenario
 from ingestion.simulator.timegrid import to_ms
 from ingestion.simulator.venues.base import SimContext, VenueApp
 from ingestion.simulator.venues.binance import Binance
@@ -52,11 +53,19 @@ class Simulator:
     """A seeded, deterministic crypto-derivatives market served over HTTP on 127.0.0.1.
 
     ``now`` is the simulator's clock (default: the real UTC time at construction); nothing after
-    it exists yet. ``faults`` defaults to ``Fault.from_env()``.
+    it exists yet. ``faults`` defaults to ``Fault.from_env()``, ``scenario`` to ``Scenario.from_env()``.
     """
 
-    def __init__(self, seed: int = 7, faults: Iterable[Fault] | None = None, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        faults: Iterable[Fault] | None = None,
+        now: datetime | None = None,
+        scenario: Scenario | None = None,
+    ) -> None:
         self.seed = seed
+        self.scenario = Scenario.from_env() if scenario is None else scenario
+        self._refused = RefusedPort() if self.scenario.down else None
         self.faults = list(Fault.from_env() if faults is None else faults)
         clock = now or datetime.now(UTC)
         market = Market(seed)
@@ -91,6 +100,8 @@ class Simulator:
             return
         self._server.shutdown()
         self._server.server_close()
+        if self._refused is not None:
+            self._refused.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server, self._thread = None, None
@@ -111,6 +122,8 @@ class Simulator:
     def base_url(self, source: str) -> str:
         if source not in VENUES or source.startswith("_"):
             raise KeyError(f"unknown source {source!r}; expected one of {sorted(s for s in VENUES if s[0] != '_')}")
+        if self._refused is not None and source in self.scenario.down:
+            return self._refused.url + VENUES[source][0]
         return self.root_url + VENUES[source][0]
 
     # --- requests -----------------------------------------------------------------------
@@ -118,6 +131,8 @@ class Simulator:
         """Route a request (path including the venue prefix) and apply the HTTP faults."""
         for prefix, app in self.apps.items():
             if request.path == prefix or request.path.startswith(prefix + "/"):
+                if self.scenario.no_tapes and isinstance(app, Tape):
+                    return text_response("fresh-live-user: no collector has ever run here", 404)
                 inner = Request(
                     request.method, request.path[len(prefix) :] or "/", request.query, request.headers, request.body
                 )

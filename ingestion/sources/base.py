@@ -72,7 +72,16 @@ class Window:
         return cls(date.fromisoformat(context["first_day"]), date.fromisoformat(context["last_day"]))
 
 
-Fetch = Callable[[FetchContext, Window], Iterable[Page]]
+@dataclass(frozen=True)
+class Absent:
+    """A day a fetch could not have, yielded in place of its pages (a collector that was not
+    recording that day): that day is unavailable, the window's other days are fetched as usual."""
+
+    day: date
+    reason: str
+
+
+Fetch = Callable[[FetchContext, Window], Iterable[Page | Absent]]
 Parse = Callable[[Page], Iterable[dict[str, Any]]]
 
 
@@ -96,6 +105,7 @@ class Endpoint:
     coverage: str | None = None
     sparse: bool = False
     in_marts: bool = True  # False: staged for people to query, not read by the marts (CoinGlass)
+    venues: tuple[str, ...] | None = None  # the exchanges its rows are about, when fewer than the source's
 
     @property
     def table(self) -> str:

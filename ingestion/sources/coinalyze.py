@@ -146,6 +146,7 @@ SOURCE = Source(
             look_back_days=LOOK_BACK_DAYS,
             coverage="estimate",
             sparse=True,
+            venues=tuple(EXCHANGES.values()),
         ),
         Endpoint(
             "coinalyze",
@@ -156,6 +157,7 @@ SOURCE = Source(
             "Coinalyze GET /open-interest-history, hourly USD.",
             look_back_days=LOOK_BACK_DAYS,
             coverage="estimate",
+            venues=tuple(EXCHANGES.values()),
         ),
         Endpoint(
             "coinalyze",

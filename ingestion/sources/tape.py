@@ -18,10 +18,10 @@ from typing import Any
 import orjson
 import requests
 
-from ingestion.http import Page, SourceError
+from ingestion.http import Page, SourceUnavailable
 from ingestion.landing import write_atomic
 from ingestion.schemas import COLLECTOR_UPTIME
-from ingestion.sources.base import Endpoint, FetchContext, Rejected, Window, rejected
+from ingestion.sources.base import Absent, Endpoint, FetchContext, Rejected, Window, rejected
 
 SESSIONS_FILE = "_sessions.ndjson"
 
@@ -61,12 +61,19 @@ class CollectorTapes:
             url = f"{self.replay_url}/_tape/{exchange}/{params.get('day', SESSIONS_FILE)}"
             try:
                 response = requests.get(url, timeout=self.timeout_s)
-                response.raise_for_status()
             except requests.RequestException as exc:
-                raise SourceError(exchange, endpoint, params, f"simulated collector unavailable: {exc}") from exc
+                raise SourceUnavailable(exchange, endpoint, params, f"simulated collector unreachable: {exc}") from exc
+            if response.status_code == 404:
+                raise SourceUnavailable(
+                    exchange, endpoint, params, f"no {endpoint} (the simulated collector has none): {absent}"
+                )
+            if not response.ok:
+                raise SourceUnavailable(
+                    exchange, endpoint, params, f"simulated collector answered HTTP {response.status_code}"
+                )
             write_atomic(path, response.content)
         if not path.exists():
-            raise SourceError(exchange, endpoint, params, f"no {endpoint} at {path}: {absent}")
+            raise SourceUnavailable(exchange, endpoint, params, f"no {endpoint} at {path}: {absent}")
         return Page(exchange, endpoint, params, 200, path.read_bytes(), {**params, "tape": str(path)})
 
 
@@ -80,14 +87,18 @@ def ndjson_messages(page: Page) -> Iterator[Any]:
             yield rejected(f"tape line {number} is not JSON ({exc})", line[:200].decode("utf-8", "replace"))
 
 
-def fetch_tapes(exchange: str) -> Callable[[FetchContext, Window], Iterator[Page]]:
-    """The fetch of a stream-only venue: its collector's tape for every day of the window."""
+def fetch_tapes(exchange: str) -> Callable[[FetchContext, Window], Iterator[Page | Absent]]:
+    """The fetch of a stream-only venue: its collector's tape for every day of the window; a day
+    the collector did not record is absent, not a failure of the whole window."""
 
-    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page]:
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page | Absent]:
         if ctx.tape is None:
             raise RuntimeError(f"{exchange} liquidations need the collector tape")
         for day in window.days:
-            yield ctx.tape(exchange, day)
+            try:
+                yield ctx.tape(exchange, day)
+            except SourceUnavailable as exc:
+                yield Absent(day, exc.problem)
 
     return fetch
 

@@ -10,7 +10,10 @@
               every expected point there; the level is the source's (the venue's full record,
               a capped or sampled feed, an aggregator's figure)
   The series expected on a day are those seen in the 30 days up to it, so a source that stops
-  delivering shows up as missing instead of silently disappearing.
+  delivering shows up as missing instead of silently disappearing, and those of a source that
+  was unavailable that day (stg_pipeline__fetch_outcomes: every exchange it is about x every
+  tracked asset), so a source a new home has never had says missing too. gap_reason says why a
+  row, or the venue's own source behind it, is below whole: the fetch outcome's reason.
   When an exchange-day has more than one source (a partial tape and the catch-up's fill), the row
   is the source the liquidation marts use: the first whole one in source priority, else the
   first; primary_source / primary_coverage_level keep what the venue's own source was worth.
@@ -23,29 +26,69 @@ with points as (
     where {{ levstress.input_window('partition_date', lookback) }}
 ),
 
+outcomes as (
+    select partition_date as date, source_table, status, reason
+    from {{ ref('stg_pipeline__fetch_outcomes') }}
+    where {{ levstress.output_window('partition_date') }}
+),
+
 days as (
     select distinct partition_date as date
     from points
     where {{ levstress.output_window('partition_date') }}
+    union
+    select date from outcomes
 ),
 
--- what a day expects: every series seen in the {{ lookback }} days up to and including it (never later)
-series as (
+-- the series of each graded source, as a source that was unavailable for a day is expected to have
+declared as (
+    {%- for s in levstress.coverage_sources() if not s.fill %}
+    {%- set outer = loop %}
+    {%- for exchange in s.exchanges %}
+    {%- for asset in var('tracked_assets') %}
     select
-        d.date,
-        p.dataset,
-        p.source,
-        p.exchange,
-        p.asset,
-        min(p.level_when_whole) as level_when_whole,
-        bool_or(p.is_sparse) as is_sparse,
-        bool_or(p.is_collector_tape) as is_collector_tape,
-        min(p.source_priority) as source_priority,
-        max(p.interval_minutes) as interval_minutes
+        '{{ s.table }}' as source, '{{ s.dataset }}' as dataset, '{{ exchange }}' as exchange, '{{ asset }}' as asset,
+        '{{ s.whole }}' as level_when_whole, {{ 'true' if s.sparse else 'false' }} as is_sparse,
+        {{ 'true' if s.collector else 'false' }} as is_collector_tape, {{ s.priority }} as source_priority
+    {% if not (outer.last and loop.last) %}union all{% endif %}
+    {%- endfor %}
+    {%- endfor %}
+    {%- endfor %}
+),
+
+-- what a day expects: every series seen in the {{ lookback }} days up to and including it (never
+-- later), and every series of a source that was unavailable that day
+expected as (
+    select
+        d.date, p.dataset, p.source, p.exchange, p.asset, p.level_when_whole, p.is_sparse,
+        p.is_collector_tape, p.source_priority, p.interval_minutes
     from days as d
     inner join points as p
         on p.partition_date <= d.date
         and p.partition_date >= {{ dbt.dateadd('day', -lookback, 'd.date') }}
+    union all
+    select
+        o.date, x.dataset, x.source, x.exchange, x.asset, x.level_when_whole, x.is_sparse,
+        x.is_collector_tape, x.source_priority, cast(null as integer) as interval_minutes
+    from outcomes as o
+    inner join declared as x
+        on x.source = o.source_table
+    where o.status = 'unavailable'
+),
+
+series as (
+    select
+        date,
+        dataset,
+        source,
+        exchange,
+        asset,
+        min(level_when_whole) as level_when_whole,
+        bool_or(is_sparse) as is_sparse,
+        bool_or(is_collector_tape) as is_collector_tape,
+        min(source_priority) as source_priority,
+        max(interval_minutes) as interval_minutes
+    from expected
     group by 1, 2, 3, 4, 5
 ),
 
@@ -135,6 +178,8 @@ graded as (
         cast(coalesce(o.observed_points, 0) as integer) as observed_points,
         o.first_point_at,
         o.last_point_at,
+        fo.status as fetch_status,
+        fo.reason as fetch_reason,
         coalesce(dt.is_partial, false) as collector_away,
         cast(case
             when o.observed_points is null then 1440
@@ -169,6 +214,9 @@ graded as (
         on s.is_collector_tape
         and dt.partition_date = s.date
         and dt.exchange = s.exchange
+    left join outcomes as fo
+        on fo.date = s.date
+        and fo.source_table = s.source
 ),
 
 leveled as (
@@ -181,6 +229,21 @@ leveled as (
             else level_when_whole
         end as coverage_level
     from graded
+),
+
+explained as (
+    select
+        *,
+        case
+            when coverage_level = 'missing' and fetch_status = 'unavailable' then fetch_reason
+            when coverage_level = 'missing' and fetch_status = 'fetched' then 'fetched, but no rows for this series'
+            when coverage_level = 'partial' and collector_away then {{ dbt.concat([
+                "'collector disconnected for '", "cast(longest_gap_minutes as " ~ dbt.type_string() ~ ")", "' min'"]) }}
+            when coverage_level = 'partial' then {{ dbt.concat([
+                "cast(observed_points as " ~ dbt.type_string() ~ ")", "' of '",
+                "cast(expected_points as " ~ dbt.type_string() ~ ")", "' points'"]) }}
+        end as own_gap_reason
+    from leveled
 ),
 
 -- one row per exchange-day-asset-dataset: the source the marts use (see the header)
@@ -196,8 +259,11 @@ ranked as (
         ) as primary_source,
         first_value(coverage_level) over (
             partition by date, exchange, asset, dataset order by source_priority, source
-        ) as primary_coverage_level
-    from leveled
+        ) as primary_coverage_level,
+        first_value(own_gap_reason) over (
+            partition by date, exchange, asset, dataset order by source_priority, source
+        ) as primary_gap_reason
+    from explained
 )
 
 select
@@ -215,6 +281,11 @@ select
     first_point_at,
     last_point_at,
     primary_source,
-    primary_coverage_level
+    primary_coverage_level,
+    case
+        when coverage_level in ('partial', 'missing') then own_gap_reason
+        when primary_coverage_level in ('partial', 'missing') then {{ dbt.concat([
+            "primary_source", "' '", "primary_coverage_level", "': '", "coalesce(primary_gap_reason, 'no reason recorded')"]) }}
+    end as gap_reason
 from ranked
 where choice_rank = 1

@@ -1,0 +1,20 @@
+{{ config(unique_key='date') }}
+{#-
+  What the pipeline got from each source endpoint on each UTC day it asked for: fetched (rows
+  loaded and rejected) or unavailable (the reason, the attempts). A day that was unavailable kept
+  whatever rows it had before. `levstress status` and the fetch_status check read this table.
+-#}
+
+select
+    partition_date as date,
+    source,
+    endpoint,
+    source_table,
+    status,
+    reason,
+    attempts,
+    rows_loaded,
+    rows_rejected,
+    recorded_at
+from {{ ref('stg_pipeline__fetch_outcomes') }}
+where {{ levstress.output_window('partition_date') }}
