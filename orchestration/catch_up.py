@@ -5,7 +5,7 @@ which must not open the warehouse a run may be writing)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,6 +18,7 @@ from storage import Engine
 
 COVERAGE_MART = "fct_source_coverage_daily"
 OUTCOMES_TABLE = "fetch_outcomes"  # raw.fetch_outcomes (storage engines)
+FETCH_MART = "fct_source_fetch_daily"
 FILL_ENDPOINTS = [e for e in ENDPOINTS.values() if e.fills is not None]
 
 
@@ -51,3 +52,22 @@ def published_fill_plan(serving: Path, today: date | None) -> FillPlan:
     with duckdb.connect(str(serving), read_only=True) as con:
         frame = con.execute(f"SELECT * FROM marts.{COVERAGE_MART}").df()
     return plan_fills(coverage_rows(frame), FILL_ENDPOINTS, today)
+
+
+def published_retry_days(serving: Path, today: date | None) -> dict[date, list[str]]:
+    """Days with an unavailable endpoint that can still be fetched (inside its look-back from
+    ``today``; any day without a live date), and which endpoints, from the published copy."""
+    if not serving.exists():
+        return {}
+    with duckdb.connect(str(serving), read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [FETCH_MART]).fetchone()[0]:
+            return {}
+        rows = con.execute(
+            f"SELECT date, source_table FROM marts.{FETCH_MART} WHERE status = 'unavailable' ORDER BY 1, 2"
+        ).fetchall()
+    retry: dict[date, list[str]] = {}
+    for day, table in rows:
+        look_back = ENDPOINTS[table].look_back_days if table in ENDPOINTS else None
+        if today is None or look_back is None or day >= today - timedelta(days=look_back):
+            retry.setdefault(day, []).append(table)
+    return retry

@@ -116,7 +116,8 @@ def replay(first: str, last: str) -> None:
 
 def catch_up() -> None:
     """What the coverage_catch_up sensor does after a daily run, by hand: fill the published gaps a
-    catch-up source can still serve, one run per day, and say which cannot be filled."""
+    catch-up source can still serve, one run per day, say which cannot be filled, and re-run the
+    days a source was unavailable on while it can still serve them."""
     from orchestration.catch_up import published_fill_plan
 
     paths = Paths(settings.home())
@@ -127,12 +128,86 @@ def catch_up() -> None:
         print(f"cannot fill {row.day} {row.exchange} {row.dataset} ({row.level}): {reason}")
     if not plan.new_gaps:
         print("catch-up: no gap that a catch-up source can fill")
-        return
     for table, day, exchange in sorted(plan.new_gaps, key=lambda gap: (gap[1], gap[2])):
         print(f"catch-up: {day} {exchange} from {table}")
     for day in plan.new_days():
         run_id = _execute("levstress_catch_up", day.isoformat(), day.isoformat(), {})
         print(f"catch-up: {day} filled and republished (run {run_id})")
+    retry_unavailable()
+
+
+def retry_unavailable() -> None:
+    """Re-run the published days an endpoint was unavailable on, while it can still serve them."""
+    from orchestration.catch_up import published_retry_days
+
+    paths = Paths(settings.home())
+    for day, tables in published_retry_days(paths.serving, settings.api_today(settings.source_mode())).items():
+        print(f"retry: {day} ({', '.join(tables)} unavailable)")
+        run_id = _execute("levstress_daily", day.isoformat(), day.isoformat(), {})
+        print(f"retry: {day} re-run and republished (run {run_id})")
+
+
+STATUS_SQL = """
+SELECT * FROM marts.{mart}
+WHERE date >= coalesce(?::DATE, (SELECT max(date) - (? - 1) FROM marts.fct_source_fetch_daily))
+"""
+
+
+def status(days: int, first: str | None) -> None:
+    """Per source endpoint and day: fetched, missing, partial or with rejected rows, and why."""
+    from orchestration.coverage import LOOK_BACK_DAYS
+    from quality.fetch_status import status_table
+
+    paths = Paths(settings.home())
+    if not paths.serving.exists():
+        raise SystemExit(f"no published snapshot at {paths.serving}: run `make run` first")
+    with duckdb.connect(str(paths.serving), read_only=True) as con:
+        fetches, coverage = (
+            con.execute(STATUS_SQL.format(mart=mart), [first, days]).df()
+            for mart in ("fct_source_fetch_daily", "fct_source_coverage_daily")
+        )
+    table = status_table(fetches, coverage, LOOK_BACK_DAYS, settings.api_today(settings.source_mode()))
+    if table.empty:
+        raise SystemExit("no fetch outcomes published yet (marts.fct_source_fetch_daily is empty)")
+    counts = table["state"].value_counts()
+    print(
+        f"Sources, {table['date'].min()} .. {table['date'].max()}: "
+        + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fetched", "missing", "partial", "rejected rows"))
+        + " (endpoint-days)"
+    )
+    print(f"{'date':<10}  {'source':<11}  {'endpoint':<17}  {'state':<13}  {'rows':>7}  {'rejected':>8}  why")
+    for row in table.itertuples(index=False):
+        print(
+            f"{row.date!s:<10}  {row.source:<11}  {row.endpoint:<17}  {row.state:<13}  {row.rows:>7}  "
+            f"{row.rejected:>8}  {row.why}"
+        )
+
+
+def bootstrap(days: int | None, live: bool) -> None:
+    """Day one: every source as deep as it serves, up to yesterday, in one run; then the catch-up,
+    the retries and the status."""
+    from datetime import UTC, datetime, timedelta
+
+    from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
+
+    if live:
+        os.environ["LEVSTRESS_SOURCE_MODE"] = "live"
+    usable = [
+        e.look_back_days
+        for e in ENDPOINTS.values()
+        if e.look_back_days is not None and not SOURCES_BY_NAME[e.source].missing_key()
+    ]
+    depth = days or max(usable, default=BOOTSTRAP_DAYS)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    first = max(yesterday - timedelta(days=depth - 1), date.fromisoformat(settings.PARTITIONS_START))
+    print(f"bootstrap: {first}..{yesterday} ({settings.source_mode()} mode; the deepest look-back is {depth} days)")
+    run_id = _execute("levstress_daily", first.isoformat(), yesterday.isoformat(), {})
+    print(f"bootstrap: built and published (run {run_id})")
+    catch_up()
+    status(3, None)
+
+
+BOOTSTRAP_DAYS = 30  # when every limited endpoint needs a key that is not set
 
 
 def _execute(job: str, first: str, last: str, run_config: dict[str, object]) -> str:
@@ -175,8 +250,18 @@ def main(argv: list[str] | None = None) -> None:
     rebuild.add_argument("--partition", required=True, help="first day, YYYY-MM-DD")
     rebuild.add_argument("--to", help="last day (default: the first)")
     commands.add_parser(
-        "catch-up", help="re-request the published partial days from a source that can still serve them (Coinalyze)"
+        "catch-up",
+        help="fill the published partial and missing days from a source that can still serve them (Coinalyze), "
+        "and re-run the days a source was unavailable on",
     )
+    state = commands.add_parser("status", help="per source endpoint and day: fetched, missing, partial, rejected rows")
+    state.add_argument("--days", type=int, default=3, help="the last N published days (default 3)")
+    state.add_argument("--from", dest="first", help="first day instead")
+    boot = commands.add_parser(
+        "bootstrap", help="day one: backfill every source as deep as it serves, build, publish, catch up, status"
+    )
+    boot.add_argument("--live", action="store_true", help="the real APIs (LEVSTRESS_SOURCE_MODE=live)")
+    boot.add_argument("--days", type=int, help="how many days back from yesterday (default: the deepest look-back)")
     args = parser.parse_args(argv)
     if args.command == "summary":
         summary(args.days)
@@ -188,6 +273,10 @@ def main(argv: list[str] | None = None) -> None:
         replay(args.partition, args.to or args.partition)
     elif args.command == "catch-up":
         catch_up()
+    elif args.command == "status":
+        status(args.days, args.first)
+    elif args.command == "bootstrap":
+        bootstrap(args.days, args.live)
 
 
 if __name__ == "__main__":

@@ -4,15 +4,20 @@ end in its metadata; and the catch-up, which re-requests those days from a sourc
 serve them (a sensor after every successful daily run, or ``levstress catch-up``)."""
 
 import dagster as dg
+import pandas as pd
 
+from ingestion.registry import ENDPOINTS
 from orchestration import settings
-from orchestration.catch_up import COVERAGE_MART, FILL_ENDPOINTS, published_fill_plan
+from orchestration.catch_up import COVERAGE_MART, FETCH_MART, FILL_ENDPOINTS, published_fill_plan, published_retry_days
 from orchestration.partitions import DAILY, run_window_days
 from orchestration.publish import mart_key
 from orchestration.raw_assets import raw_key
 from orchestration.resources import WarehouseResource
 from quality.coverage import COVERAGE_DATASETS, coverage_gaps, gaps_markdown
+from quality.fetch_status import status_markdown, status_table
 from storage import Paths
+
+LOOK_BACK_DAYS = {e.table: e.look_back_days for e in ENDPOINTS.values()}
 
 
 def build_coverage_check(dataset: str) -> dg.AssetChecksDefinition:
@@ -39,7 +44,43 @@ def build_coverage_check(dataset: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-COVERAGE_CHECKS = [build_coverage_check(d) for d in COVERAGE_DATASETS]
+@dg.asset_check(
+    asset=mart_key(FETCH_MART),
+    name="fetch_status",
+    blocking=False,
+    description="WARN when a source endpoint was unavailable on a day of the run, or fetched it with a gap or "
+    "rejected rows; the metadata is the table `levstress status` prints.",
+)
+def fetch_status_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    days = run_window_days(context)
+    engine = warehouse.engine()
+    table = status_table(
+        engine.read_days("marts", FETCH_MART, "date", days),
+        engine.read_days("marts", COVERAGE_MART, "date", days),
+        LOOK_BACK_DAYS,
+        settings.api_today(settings.source_mode()),
+    )
+    degraded = table[table["state"] != "fetched"]
+    return dg.AssetCheckResult(
+        passed=degraded.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=None if degraded.empty else f"{len(degraded)} endpoint-day(s) not whole: {_first(degraded)}",
+        metadata={
+            "days": f"{days[0]}..{days[-1]}" if days else "all",
+            "missing": int((table["state"] == "missing").sum()),
+            "partial": int((table["state"] == "partial").sum()),
+            "with_rejected_rows": int((table["state"] == "rejected rows").sum()),
+            "status": dg.MetadataValue.md(status_markdown(table)),
+        },
+    )
+
+
+def _first(table: pd.DataFrame) -> str:
+    row = table.iloc[0]
+    return f"{row['date']} {row['source']} {row['endpoint']} {row['state']} ({row['why']})"
+
+
+COVERAGE_CHECKS = [*(build_coverage_check(d) for d in COVERAGE_DATASETS), fetch_status_check]
 
 
 catch_up_job = dg.define_asset_job(
@@ -53,22 +94,42 @@ catch_up_job = dg.define_asset_job(
 
 def build_catch_up_sensor(daily_job: dg.JobDefinition) -> dg.RunStatusSensorDefinition:
     """After every successful daily run: one catch-up run per day with a gap a catch-up source can
-    still fill (read from the published copy, so it never waits on the warehouse)."""
+    still fill, and in live mode one daily run per earlier day with an endpoint that was
+    unavailable and is still inside its look-back (read from the published copy, so it never
+    waits on the warehouse). A retry's run key holds today's date: a day is retried at most once
+    per calendar day, so a source that stays down is not hammered."""
 
     @dg.run_status_sensor(
         name="coverage_catch_up",
         run_status=dg.DagsterRunStatus.SUCCESS,
         monitored_jobs=[daily_job],
-        request_job=catch_up_job,
+        request_jobs=[catch_up_job, daily_job],
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Requests levstress_catch_up for each day whose published coverage is partial and can be filled.",
+        description="Requests levstress_catch_up for each day whose published coverage is partial and can be "
+        "filled, and (live) levstress_daily again for each earlier day a source was unavailable on.",
     )
     def coverage_catch_up(context: dg.RunStatusSensorContext):  # noqa: ANN202 - yields requests or a skip
-        plan = published_fill_plan(Paths(settings.home()).serving, settings.api_today(settings.source_mode()))
-        if not plan.new_gaps:
-            yield dg.SkipReason(f"no gap a catch-up source can fill; {len(plan.unrecoverable)} cannot be filled")
+        serving = Paths(settings.home()).serving
+        today = settings.api_today(settings.source_mode())
+        plan = published_fill_plan(serving, today)
+        run_id = context.dagster_run.run_id
+        requests = [
+            dg.RunRequest(run_key=f"catch-up-{day}-{run_id}", partition_key=day.isoformat(), job_name=catch_up_job.name)
+            for day in plan.new_days()
+        ]
+        if today is not None:
+            ran = context.dagster_run.tags.get("dagster/partition")
+            requests += [
+                dg.RunRequest(run_key=f"retry-{day}-on-{today}", partition_key=day.isoformat(), job_name=daily_job.name)
+                for day in published_retry_days(serving, today)
+                if day.isoformat() != ran
+            ]
+        if not requests:
+            yield dg.SkipReason(
+                f"no gap a catch-up source can fill and no unavailable day to retry; {len(plan.unrecoverable)} "
+                "gap(s) cannot be filled"
+            )
             return
-        for day in plan.new_days():
-            yield dg.RunRequest(run_key=f"catch-up-{day}-{context.dagster_run.run_id}", partition_key=day.isoformat())
+        yield from requests
 
     return coverage_catch_up
