@@ -41,6 +41,7 @@ class IngestReport:
     archives: list[str]
     days: list[date]  # the days this batch covers: only these may be replaced in the warehouse
     not_fetched: dict[date, NotFetched] = field(default_factory=dict)
+    not_needed: list[date] = field(default_factory=list)  # a catch-up endpoint's days with no gap to fill
 
     @property
     def skipped_days(self) -> list[date]:
@@ -110,10 +111,20 @@ def ingest(
     source that is unavailable (:class:`SourceUnavailable`, an absent collector day, every day
     beyond the look-back) is reported, not raised: the days it could not serve keep their rows.
     A payload that arrives broken still raises."""
+    idle: list[date] = []
     if endpoint.fills is not None:  # a catch-up endpoint touches only the days it is asked to fill
+        idle = [d for d in days if not ctx.fill.get(d)]
         days = [d for d in days if ctx.fill.get(d)]
-        if not days:
-            return skipped(endpoint, [], "no gap to fill on these days")
+    report = _ingest_days(endpoint, ctx, days, landing, today)
+    report.not_needed = idle
+    return report
+
+
+def _ingest_days(
+    endpoint: Endpoint, ctx: FetchContext, days: list[date], landing: Path, today: date | None
+) -> IngestReport:
+    if not days:
+        return skipped(endpoint, [], "nothing to fetch")
     wanted = servable_days(endpoint, days, today) if today else list(days)
     old = {d: _beyond_look_back(endpoint, today) for d in sorted(set(days) - set(wanted))}
     if not wanted:
@@ -232,22 +243,23 @@ def _build(endpoint: Endpoint, window: Window, items: list[Page | Absent], refs:
 
 
 def outcome_table(endpoint: Endpoint, report: IngestReport, at: datetime) -> pa.Table:
-    """One row per requested day: fetched (rows loaded and rejected that day) or unavailable (why,
-    after how many attempts), for ``raw.fetch_outcomes``. A catch-up endpoint has rows only for
-    the days it was asked to fill."""
+    """One row per day of the run, for ``raw.fetch_outcomes``: fetched (rows loaded and rejected
+    that day), unavailable (why, after how many attempts) or, for a catch-up endpoint, not_needed
+    (no gap to fill that day: what an earlier run filled is kept)."""
     loaded = _per_day(report.batch.table)
     rejected = _per_day(report.batch.rejects)
     rows = []
-    for day in sorted(set(report.days) | set(report.not_fetched)):
+    for day in sorted({*report.days, *report.not_fetched, *report.not_needed}):
         gap = report.not_fetched.get(day)
+        status = "unavailable" if gap else "not_needed" if day in report.not_needed else "fetched"
         rows.append(
             {
                 "source_table": endpoint.table,
                 "partition_date": day,
                 "source": endpoint.source,
                 "endpoint": endpoint.name,
-                "status": "unavailable" if gap else "fetched",
-                "reason": gap.reason if gap else None,
+                "status": status,
+                "reason": gap.reason if gap else "no gap to fill on this day" if status == "not_needed" else None,
                 "attempts": gap.attempts if gap else report.pages,
                 "rows_loaded": 0 if gap else loaded.get(day, 0),
                 "rows_rejected": rejected.get(day, 0),

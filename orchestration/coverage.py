@@ -14,7 +14,7 @@ from orchestration.publish import mart_key
 from orchestration.raw_assets import raw_key
 from orchestration.resources import WarehouseResource
 from quality.coverage import COVERAGE_DATASETS, coverage_gaps, gaps_markdown
-from quality.fetch_status import status_markdown, status_table
+from quality.fetch_status import WHOLE, status_markdown, status_table
 from storage import Paths
 
 LOOK_BACK_DAYS = {e.table: e.look_back_days for e in ENDPOINTS.values()}
@@ -60,7 +60,7 @@ def fetch_status_check(context: dg.AssetCheckExecutionContext, warehouse: Wareho
         LOOK_BACK_DAYS,
         settings.api_today(settings.source_mode()),
     )
-    degraded = table[table["state"] != "fetched"]
+    degraded = table[~table["state"].isin(WHOLE)]
     return dg.AssetCheckResult(
         passed=degraded.empty,
         severity=dg.AssetCheckSeverity.WARN,

@@ -115,7 +115,8 @@ def dbt_models(
         except Exception as exc:  # noqa: BLE001 - re-raised below, after the events
             failure = exc
     built = [_relation(e) for e in events if isinstance(e, dg.Output)]
-    counts = warehouse.engine().row_counts(built) if built else {}
+    # After a failure dbt may still be running and holding the warehouse: report it, count nothing.
+    counts = warehouse.engine().row_counts(built) if built and failure is None else {}
     for event in events:
         if isinstance(event, dg.Output) and (count := counts.get(_relation(event))) is not None:
             event = event.with_metadata({**event.metadata, "dagster/row_count": count})

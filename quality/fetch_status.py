@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 COLUMNS = ["date", "source", "endpoint", "state", "rows", "rejected", "why"]
+WHOLE = ("fetched", "not needed")
 LEVEL_ORDER = {"missing": 0, "partial": 1}
 
 
@@ -29,6 +30,8 @@ def status_table(
         gap = gaps.get((day, fetch.source_table))
         if fetch.status == "unavailable":
             state, why = "missing", f"{fetch.reason}; {_retry(day, look_back_days.get(fetch.source_table), today)}"
+        elif fetch.status == "not_needed":
+            state, why = "not needed", fetch.reason
         elif gap is not None:
             state, why = gap
         elif fetch.rows_rejected:
