@@ -272,9 +272,13 @@ def test_a_new_live_user_with_no_collector_and_a_venue_down_gets_a_published_day
             for table in ("binance_liquidations", "bybit_liquidations")
         }
     assert loaded == {"binance_liquidations": written["binance"], "bybit_liquidations": written["bybit"]}
-    assert published(
-        levstress_home, "SELECT count(*) FROM marts.fct_source_fetch_daily WHERE date = ? AND status = 'unavailable'"
-    ) == [(0,)]
+    # every source came back but the one whose key this user never set
+    still_unavailable = published(
+        levstress_home,
+        "SELECT source, endpoint, reason FROM marts.fct_source_fetch_daily WHERE date = ? AND status = 'unavailable'",
+    )
+    assert [(source, endpoint) for source, endpoint, _ in still_unavailable] == [("coinglass", "liquidations")]
+    assert "LEVSTRESS_COINGLASS_API_KEY is not set" in still_unavailable[0][2]
 
 
 def serve(answer: Callable[[], bytes]) -> ThreadingHTTPServer:
