@@ -149,7 +149,16 @@ def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
     each day the most recent complete archive whose window covers it (a day fetched inside a
     backfill's window replays on its own). Each archive is parsed with the window it was fetched
     for, so every row lands on the same day, with the same rejects, as when it was fetched. Days
-    with no archive are reported as not replayed and keep their rows."""
+    with no archive are reported as not replayed and keep their rows; for a catch-up endpoint,
+    which archives every request it makes, they are days it was not asked to fill."""
+    report = _replay_days(endpoint, days, landing)
+    if endpoint.fills is not None:
+        report.not_needed = sorted(report.not_fetched)
+        report.not_fetched = {}
+    return report
+
+
+def _replay_days(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
     wanted = sorted(set(days))
     if endpoint.from_collector:
         window = Window.of(wanted)

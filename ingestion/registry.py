@@ -22,8 +22,11 @@ ENDPOINTS: dict[str, Endpoint] = {e.table: e for s in SOURCES for e in s.endpoin
 SOURCES_BY_NAME: dict[str, Source] = {s.name: s for s in SOURCES}
 
 
-def endpoint_exchanges(endpoint: Endpoint) -> tuple[str, ...]:
-    """The exchanges an endpoint's rows are about: a catch-up's venues, its own, or its source's."""
+def endpoint_exchanges(endpoint: Endpoint, source: Source | None = None) -> tuple[str, ...]:
+    """The exchanges an endpoint's rows are about: a catch-up's venues, its own, or its source's
+    (``source``, by default the registered one of that name)."""
     if endpoint.fills is not None:
         return tuple(sorted(endpoint.fill_exchanges))
-    return endpoint.venues if endpoint.venues is not None else SOURCES_BY_NAME[endpoint.source].exchanges
+    if endpoint.venues is not None:
+        return endpoint.venues
+    return (source or SOURCES_BY_NAME[endpoint.source]).exchanges

@@ -85,7 +85,7 @@ def _model_files(endpoint: Endpoint) -> dict[Path, str]:
     }
 
 
-def _registry_entry(endpoint: Endpoint) -> str:
+def _registry_entry(source: Source, endpoint: Endpoint) -> str:
     entry = {
         "model": model_name(endpoint),
         "dataset": endpoint.dataset.name,
@@ -94,19 +94,19 @@ def _registry_entry(endpoint: Endpoint) -> str:
         "collector": endpoint.from_collector and endpoint.dataset is LIQUIDATION_EVENTS,
         "fill": endpoint.fills is not None,
         "table": endpoint.table,
-        "exchanges": list(endpoint_exchanges(endpoint)),
+        "exchanges": list(endpoint_exchanges(endpoint, source)),
     }
     return "    " + json.dumps(entry).replace("null", "none")
 
 
 def _registry_macro() -> str:
-    in_marts = [e for s in SOURCES for e in s.endpoints if e.in_marts]
+    in_marts = [(s, e) for s in SOURCES for e in s.endpoints if e.in_marts]
     exchanges = sorted({x for s in SOURCES if any(e.in_marts for e in s.endpoints) for x in s.exchanges})
     return (
         f"{{#- {GENERATED} -#}}\n\n"
         "{#- Every staging model the marts read (entries: see macros/source_models.sql). -#}\n"
         "{% macro registered_sources() -%}\n{{ return([\n"
-        + ",\n".join(_registry_entry(e) for e in in_marts)
+        + ",\n".join(_registry_entry(s, e) for s, e in in_marts)
         + "\n]) }}\n{%- endmacro %}\n\n"
         "{#- The exchanges whose rows the marts may hold. -#}\n"
         "{% macro registered_exchanges() -%}\n"

@@ -3,7 +3,8 @@
   One row per alert condition and day; the pipeline shows them in Dagster and delivers each
   alert_id to the webhook once (orchestration/alerts.py). Three conditions:
   * stress_level     : an asset's stress_level rises into alert_stress_levels (high, extreme)
-                       from a lower level (or from no level) the day before;
+                       from a lower level (or from no level) the day before; only scores
+                       ranked against stress_mature_history_days (30) or more days;
   * hourly_spike     : an exchange-asset hour flagged is_spike with a total >= alert_spike_usd;
                        one alert per exchange, asset and day, for its largest such hour;
   * cluster_near_low : longs liquidated within cluster_near_low_pct of the trailing 7-day low
@@ -25,6 +26,8 @@ with stress as (
             as level_rank
     from {{ ref('fct_leverage_stress_daily') }}
     where {{ levstress.input_window('date', 1) }}
+      -- an early score (a new home) is published but too noisy to page anyone
+      and stress_history_days >= {{ var('stress_mature_history_days') }}
 ),
 
 stress_alerts as (

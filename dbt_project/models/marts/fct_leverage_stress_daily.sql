@@ -23,6 +23,8 @@
      else false).
   6. negative_funding_streak_days: consecutive days with a negative open-interest-weighted
      funding_rate_8h (macros/negative_streak.sql, as in fct_funding_daily).
+  7. liquidation_exchanges of expected_liquidation_exchanges: the coverage mart's liquidation
+     series of the day, those not missing of all expected.
 -#}
 {%- set components = {
     'long_share': 'long_share',
@@ -50,6 +52,9 @@ with inputs as (
         {%- endfor %}
     from {{ ref('int_leverage_stress_inputs_daily') }}
     where {{ levstress.input_window('date') }}
+    {%- if var('history_start', none) is not none %}
+      and date >= cast('{{ var("history_start") }}' as date)
+    {%- endif %}
 ),
 
 -- days whose composite is computed in this run
@@ -151,13 +156,28 @@ scores as (
                 + 0.5 * sum(case when h.stress_composite = c.stress_composite then 1 else 0 end)
                 as {{ levstress.type_double() }}
             ) / count(h.stress_composite)
-        end as stress_score
+        end as stress_score,
+        count(h.stress_composite) as stress_history_days
     from composites as c
     left join composite_history as h
         on h.asset = c.asset
         and h.date >= {{ dbt.dateadd('day', -window_days, 'c.date') }}
         and h.date < c.date
     group by c.date, c.asset, c.stress_composite
+),
+
+-- how many of the exchanges expected to report liquidations did (a venue that was unavailable
+-- is a coverage row 'missing', not a zero), so a total over exchanges says whether it is whole
+liquidation_exchanges as (
+    select
+        date,
+        asset,
+        count(distinct case when coverage_level <> 'missing' then exchange end) as liquidation_exchanges,
+        count(distinct exchange) as expected_liquidation_exchanges
+    from {{ ref('fct_source_coverage_daily') }}
+    where dataset = 'liquidations'
+      and {{ levstress.output_window('date') }}
+    group by 1, 2
 ),
 
 {{ levstress.negative_streak_ctes('inputs', ['asset'], 'funding_rate_8h', incremental_window) }}
@@ -176,6 +196,7 @@ final as (
         c.price_range_pct,
         c.liquidations_to_oi,
         cast(sc.stress_score as {{ levstress.type_double() }}) as stress_score,
+        cast(sc.stress_history_days as integer) as stress_history_days,
         {{ levstress.stress_level('sc.stress_score') }} as stress_level,
         coalesce(
             c.n_flag_range >= {{ flag_min_history }}
@@ -194,11 +215,16 @@ final as (
         c.dvol_close,
         c.stress_composite,
         {{ levstress.negative_streak_days(incremental_window) }} as negative_funding_streak_days,
-        c.complete_exchange_share
+        c.complete_exchange_share,
+        cast(coalesce(le.liquidation_exchanges, 0) as integer) as liquidation_exchanges,
+        cast(coalesce(le.expected_liquidation_exchanges, 0) as integer) as expected_liquidation_exchanges
     from composites as c
     inner join scores as sc
         on sc.date = c.date
         and sc.asset = c.asset
+    left join liquidation_exchanges as le
+        on le.date = c.date
+        and le.asset = c.asset
     {{ levstress.negative_streak_joins('c', ['asset'], incremental_window) }}
 )
 
