@@ -118,6 +118,11 @@ def catch_up() -> None:
     """What the coverage_catch_up sensor does after a daily run, by hand: fill the published gaps a
     catch-up source can still serve, one run per day, say which cannot be filled, and re-run the
     days a source was unavailable on while it can still serve them."""
+    fill_gaps()
+    retry_unavailable()
+
+
+def fill_gaps() -> None:
     from orchestration.catch_up import published_fill_plan
 
     paths = Paths(settings.home())
@@ -133,7 +138,6 @@ def catch_up() -> None:
     for day in plan.new_days():
         run_id = _execute("levstress_catch_up", day.isoformat(), day.isoformat(), {})
         print(f"catch-up: {day} filled and republished (run {run_id})")
-    retry_unavailable()
 
 
 def retry_unavailable() -> None:
@@ -141,10 +145,22 @@ def retry_unavailable() -> None:
     from orchestration.catch_up import published_retry_days
 
     paths = Paths(settings.home())
-    for day, tables in published_retry_days(paths.serving, settings.api_today(settings.source_mode())).items():
+    retries = published_retry_days(paths.serving, settings.api_today(settings.source_mode()))
+    for day, tables in retries.items():
         print(f"retry: {day} ({', '.join(tables)} unavailable)")
-        run_id = _execute("levstress_daily", day.isoformat(), day.isoformat(), {})
-        print(f"retry: {day} re-run and republished (run {run_id})")
+    for first, last in _day_ranges(sorted(retries)):  # one run per stretch of days, not one per day
+        run_id = _execute("levstress_daily", first.isoformat(), last.isoformat(), {})
+        print(f"retry: {first}..{last} re-run and republished (run {run_id})")
+
+
+def _day_ranges(days: list[date]) -> list[tuple[date, date]]:
+    ranges: list[tuple[date, date]] = []
+    for day in days:
+        if ranges and (day - ranges[-1][1]).days == 1:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
 
 
 STATUS_SQL = """
@@ -184,8 +200,9 @@ def status(days: int, first: str | None) -> None:
 
 
 def bootstrap(days: int | None, live: bool) -> None:
-    """Day one: every source as deep as it serves, up to yesterday, in one run; then the catch-up,
-    the retries and the status."""
+    """Day one: every source as deep as it serves, up to yesterday, in one run; then the catch-up
+    of published gaps and the status. Sources unavailable today are retried by the next daily
+    runs (the sensor, or `levstress catch-up`), not at once."""
     from datetime import UTC, datetime, timedelta
 
     from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
@@ -203,7 +220,7 @@ def bootstrap(days: int | None, live: bool) -> None:
     print(f"bootstrap: {first}..{yesterday} ({settings.source_mode()} mode; the deepest look-back is {depth} days)")
     run_id = _execute("levstress_daily", first.isoformat(), yesterday.isoformat(), {})
     print(f"bootstrap: built and published (run {run_id})")
-    catch_up()
+    fill_gaps()
     status(3, None)
 
 

@@ -167,23 +167,39 @@ WHERE date = ? AND dataset = 'liquidations' AND asset = 'BTC' ORDER BY exchange
 """
 
 
+BOOTSTRAP_DAYS = 29  # the documented minimum for a stress score: 14 days of z-scores, 14 composites, the day
+
+
 @pytest.mark.slow
 def test_a_new_live_user_with_no_collector_and_a_venue_down_gets_a_published_day_then_the_whole_day(
     levstress_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Day one of a real user: the collector never ran and OKX refuses connections. The run exits
-    0 and publishes; Binance and Bybit liquidations come from Coinalyze in the same run; OKX is
-    missing with the reason; `levstress status` says it. Then the collector records yesterday,
-    OKX is back, and the next run of the day has every venue from its own source, nothing twice."""
+    """Day one of a real user: the collector never ran and OKX refuses connections.
+    `levstress bootstrap --live` exits 0 and publishes a stress score for yesterday with its
+    history length; Binance and Bybit liquidations come from Coinalyze in the same run; OKX is
+    missing with the reason, and the status it prints says so. Then the collector records
+    yesterday, OKX is back, and the next run of the day (the Dagster CLI, as the schedule runs it)
+    has every venue from its own source, nothing twice."""
     monkeypatch.setenv("LEVSTRESS_SOURCE_MODE", "live")
     monkeypatch.setenv("LEVSTRESS_COINALYZE_API_KEY", "demo")  # the key the fixture server accepts
     monkeypatch.setenv("LEVSTRESS_HTTP_BACKOFF_S", "0.01")  # OKX's refused connections, retried quickly
     with Simulator(seed=7, scenario=Scenario(down=frozenset({"okx"}))) as sim:
         point_live_sources_at(sim, monkeypatch)
-        first = materialize_yesterday(levstress_home)
-    assert first.returncode == 0, first.stderr[-4000:]
-    assert "RUN_SUCCESS" in first.stderr
-    assert "did not pass" in first.stderr  # the WARN checks of the sources that were not there
+        first = subprocess.run(
+            [str(Path(sys.executable).parent / "levstress"), "bootstrap", "--live", "--days", str(BOOTSTRAP_DAYS)],
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+        )
+    assert first.returncode == 0, (first.stdout + first.stderr)[-4000:]
+    assert "bootstrap: built and published" in first.stdout
+    scores = published(
+        levstress_home,
+        "SELECT asset, stress_score, stress_history_days FROM marts.fct_leverage_stress_daily WHERE date = ? "
+        "ORDER BY asset",
+    )
+    assert [asset for asset, _, _ in scores] == sorted(DEFAULT_ASSETS)
+    assert all(score is not None and history >= 14 for _, score, history in scores), scores
     sources = {exchange: rest for exchange, *rest in published(levstress_home, LIQUIDATION_SOURCES)}
     for venue, why in (
         ("binance", "no collector tape"),
@@ -207,13 +223,7 @@ def test_a_new_live_user_with_no_collector_and_a_venue_down_gets_a_published_day
     )
     assert [e for e, _ in filled] == ["binance", "bybit", "gate", "hyperliquid", "okx"]
     assert all(usd > 0 for _, usd in filled)
-    status = subprocess.run(
-        [str(Path(sys.executable).parent / "levstress"), "status", "--days", "1"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    status = first.stdout  # bootstrap ends with `levstress status`
     lines = [line.split() for line in status.splitlines()]
     assert any(words[1:4] == ["okx", "funding", "missing"] for words in lines if len(words) > 3), status
     assert "no collector tape" in status and "retried after each daily run until" in status
