@@ -83,9 +83,12 @@ def _first(table: pd.DataFrame) -> str:
 COVERAGE_CHECKS = [*(build_coverage_check(d) for d in COVERAGE_DATASETS), fetch_status_check]
 
 
+FETCH_OUTCOMES_MODEL = dg.AssetKey(["staging", "stg_pipeline__fetch_outcomes"])
+
 catch_up_job = dg.define_asset_job(
     "levstress_catch_up",
-    selection=dg.AssetSelection.assets(*(raw_key(e) for e in FILL_ENDPOINTS)).downstream(),
+    # and what the fills' fetch outcomes feed (fct_source_fetch_daily), which no raw asset owns
+    selection=dg.AssetSelection.assets(*(raw_key(e) for e in FILL_ENDPOINTS), FETCH_OUTCOMES_MODEL).downstream(),
     partitions_def=DAILY,
     description="Re-requests the days whose coverage is partial from a catch-up source that can still serve them "
     "(Coinalyze for a venue whose collector was away), rebuilds those days' marts and publishes.",

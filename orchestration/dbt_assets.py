@@ -14,7 +14,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging import version
 
 from orchestration import settings
+from orchestration.catch_up import last_loaded_day
 from orchestration.partitions import DAILY_FRESHNESS, run_window_days
 from orchestration.resources import WarehouseResource
 
@@ -57,13 +58,16 @@ KEPT_DBT_RUNS = 10
 WINDOW_ENV = ("LEVSTRESS_DBT_MIN_DATE", "LEVSTRESS_DBT_MAX_DATE")
 
 
-def build_window(context: dg.AssetExecutionContext, full_refresh: bool) -> dict[str, str]:
+def build_window(days: list[date] | None, full_refresh: bool, last_loaded: date | None) -> dict[str, str]:
     """The run's days as a half-open [min_date, max_date) window; none (build everything) for a
-    run without a partition window or a full refresh."""
-    days = run_window_days(context)
+    run without a partition window or a full refresh. The window runs on to the last day the
+    warehouse holds: later days' trailing statistics (7-day clusters, 168-hour spikes, 90-day
+    stress) read the run's days, so a re-run, a replay or a catch-up of a past day rebuilds them
+    too, and the marts equal a build from scratch whichever run built a day first."""
     if full_refresh or days is None:
         return {}
-    return dict(zip(WINDOW_ENV, (days[0].isoformat(), (days[-1] + timedelta(days=1)).isoformat()), strict=True))
+    last = max(days[-1], last_loaded or days[-1])
+    return dict(zip(WINDOW_ENV, (days[0].isoformat(), (last + timedelta(days=1)).isoformat()), strict=True))
 
 
 @contextmanager
@@ -109,7 +113,8 @@ def dbt_models(
     # every model that did build before the error is raised.
     events: list[Any] = []
     failure: Exception | None = None
-    with window_environment(build_window(context, full_refresh)):
+    window = build_window(run_window_days(context), full_refresh, last_loaded_day(warehouse.engine()))
+    with window_environment(window):
         try:
             events.extend(dbt.cli(args, context=context, target_path=target).stream())
         except Exception as exc:  # noqa: BLE001 - re-raised below, after the events

@@ -17,7 +17,7 @@ import pytest
 
 from orchestration.dbt_assets import DBT_PROJECT_DIR
 from tests.conftest import COVERAGE_CHECKS_FILE, HISTORY_END, HISTORY_START
-from tests.pipeline_helpers import MARTS, copy_home, mart_rows, run_range, snapshot_counts
+from tests.pipeline_helpers import MARTS, assert_marts_equal, copy_home, mart_rows, run_range, snapshot_counts
 
 pytestmark = pytest.mark.slow
 
@@ -221,6 +221,13 @@ def test_a_collector_outage_is_flagged_then_filled_from_coinalyze_by_the_catch_u
     main(["catch-up"])  # nothing left to do: a filled day is not asked for again
     assert "no gap that a catch-up source can fill" in capsys.readouterr().out
     assert _catch_up_requests() == []
+
+    # The catch-up rebuilt the days after the filled one too (their 7-day clusters, 168-hour spike
+    # baselines and stress history read it): re-running those days leaves every mart equal row for
+    # row, as if one range run had built them (issue #19 found the clusters path dependent).
+    built = mart_rows(history_home / "levstress.duckdb")
+    assert run_range(OUTAGE_DAY, HISTORY_END).success
+    assert_marts_equal(mart_rows(history_home / "levstress.duckdb"), built)
 
 
 # A negative size rejected with its reason while the day loads: tests/test_reliability.py (its runs
