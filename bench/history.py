@@ -19,6 +19,7 @@ from storage import DuckDBEngine, Paths
 SCHEMAS = ("raw", "marts")
 TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 DAY_COLUMNS = ("partition_date", "date", "hour_start")  # the column a table's rows are dated by
+HASHED_KEYS = ("alert_id",)  # keys hashed from a date: a copy gets its own, as a rebuilt day would
 
 
 def _q(name: str) -> str:
@@ -52,10 +53,7 @@ def extend_history(home: Path, real_first: date, real_last: date, wanted_first: 
             total = 0
             for k in range(1, copies + 1):
                 shift = k * span
-                select = ", ".join(
-                    f"CAST({_q(n)} - INTERVAL {shift} DAY AS {kind}) AS {_q(n)}" if n in temporal else _q(n)
-                    for n, kind in columns
-                )
+                select = ", ".join(_shifted(n, kind, shift, n in temporal) for n, kind in columns)
                 day = f"CAST({_q(day_column)} AS DATE)"
                 total += con.execute(
                     f"INSERT INTO {target} BY NAME SELECT {select} FROM {target} "
@@ -66,3 +64,11 @@ def extend_history(home: Path, real_first: date, real_last: date, wanted_first: 
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     return added
+
+
+def _shifted(name: str, kind: str, shift: int, temporal: bool) -> str:
+    if temporal:
+        return f"CAST({_q(name)} - INTERVAL {shift} DAY AS {kind}) AS {_q(name)}"
+    if name in HASHED_KEYS:
+        return f"{_q(name)} || '-{shift}d' AS {_q(name)}"
+    return _q(name)
