@@ -217,7 +217,8 @@ def bootstrap(days: int | None, live: bool) -> None:
     depth = days or max(usable, default=BOOTSTRAP_DAYS)
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
     first = max(yesterday - timedelta(days=depth - 1), date.fromisoformat(settings.PARTITIONS_START))
-    print(f"bootstrap: {first}..{yesterday} ({settings.source_mode()} mode; the deepest look-back is {depth} days)")
+    why = "--days" if days else "the deepest look-back of the sources you can use"
+    print(f"bootstrap: {first}..{yesterday} ({settings.source_mode()} mode; {depth} days: {why})")
     run_id = _execute("levstress_daily", first.isoformat(), yesterday.isoformat(), {})
     print(f"bootstrap: built and published (run {run_id})")
     fill_gaps()

@@ -35,8 +35,8 @@ HISTORY_START, HISTORY_END = "2025-11-15", "2026-01-21"
 
 @pytest.fixture(scope="session")
 def demo_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """68 demo days built once by the real job: enough history for stress scores (60 days),
-    spikes and alerts in mid-January. Tests copy it with ``copy_home`` before writing to it."""
+    """68 demo days built once by the real job: enough history for mature stress scores (30 ranked
+    days from day 44), spikes and alerts in mid-January. Tests copy it with ``copy_home`` before writing to it."""
     from tests.pipeline_helpers import run_range
 
     home = tmp_path_factory.mktemp("history") / "home"
