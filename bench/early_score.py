@@ -72,15 +72,15 @@ def bucket(history_days: int) -> int | None:
     return eligible[-1] if eligible else None
 
 
-def compare(early: list[tuple], reference: dict[tuple, tuple], mature: int) -> dict[int, list[tuple[float, bool]]]:
-    by_bucket: dict[int, list[tuple[float, bool]]] = {b: [] for b in BUCKETS}
+def compare(
+    early: list[tuple], reference: dict[tuple, tuple], mature: int, by_bucket: dict[int, list[tuple[float, bool]]]
+) -> None:
+    """Add each early score's (difference, same level) to its history bucket in ``by_bucket``."""
     for date, asset, score, level, history_days in early:
         ref = reference.get((date, asset))
         b = bucket(history_days)
-        if ref is None or b is None or ref[2] < mature:
-            continue
-        by_bucket[b].append((abs(score - ref[0]), level == ref[1]))
-    return by_bucket
+        if ref is not None and b is not None and ref[2] >= mature:
+            by_bucket[b].append((abs(score - ref[0]), level == ref[1]))
 
 
 def summary(by_bucket: dict[int, list[tuple[float, bool]]]) -> dict[str, dict[str, float]]:
@@ -114,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         for start in args.starts.split(","):
             shutil.copy(args.home / "levstress.duckdb", home / "levstress.duckdb")
             rebuild_from(home, start, min(BUCKETS))
-            for b, pairs in compare(scores(home / "levstress.duckdb"), reference, args.mature).items():
-                by_bucket[b].extend(pairs)
+            compare(scores(home / "levstress.duckdb"), reference, args.mature, by_bucket)
     print(json.dumps({"starts": args.starts.split(","), "mature_days": args.mature, **summary(by_bucket)}, indent=2))
     return 0
 

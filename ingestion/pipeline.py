@@ -260,7 +260,12 @@ def outcome_table(endpoint: Endpoint, report: IngestReport, at: datetime) -> pa.
     rows = []
     for day in sorted({*report.days, *report.not_fetched, *report.not_needed}):
         gap = report.not_fetched.get(day)
-        status = "unavailable" if gap else "not_needed" if day in report.not_needed else "fetched"
+        if gap:
+            status, reason = "unavailable", gap.reason
+        elif day in report.not_needed:
+            status, reason = "not_needed", "no gap to fill on this day"
+        else:
+            status, reason = "fetched", None
         rows.append(
             {
                 "source_table": endpoint.table,
@@ -268,7 +273,7 @@ def outcome_table(endpoint: Endpoint, report: IngestReport, at: datetime) -> pa.
                 "source": endpoint.source,
                 "endpoint": endpoint.name,
                 "status": status,
-                "reason": gap.reason if gap else "no gap to fill on this day" if status == "not_needed" else None,
+                "reason": reason,
                 "attempts": gap.attempts if gap else report.pages,
                 "rows_loaded": 0 if gap else loaded.get(day, 0),
                 "rows_rejected": rejected.get(day, 0),

@@ -47,10 +47,7 @@ def unavailable_outcomes(engine: Engine, days: list[date]) -> list[tuple[str, da
 
 def last_loaded_day(engine: Engine) -> date | None:
     """The latest day any raw endpoint was asked for (raw.fetch_outcomes), or None."""
-    if OUTCOMES_TABLE not in engine.table_columns("raw"):
-        return None
-    days = engine.read_days("raw", OUTCOMES_TABLE, "partition_date", None)["partition_date"]
-    return pd.Timestamp(days.max()).date() if len(days) else None
+    return engine.last_day("raw", OUTCOMES_TABLE, "partition_date")
 
 
 def published_fill_plan(serving: Path, today: date | None) -> FillPlan:

@@ -83,6 +83,14 @@ class DuckDBEngine:
                 return con.execute(sql).df()
             return con.execute(f"{sql} WHERE {quote(date_column)} = ANY(?::DATE[])", [days]).df()
 
+    def last_day(self, schema: str, table: str, date_column: str) -> date | None:
+        with self.connect() as con:
+            if not con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+            ).fetchone()[0]:
+                return None
+            return con.execute(f"SELECT max({quote(date_column)}) FROM {quote(schema)}.{quote(table)}").fetchone()[0]
+
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         # Tables only: counting a view runs its query over all history, which would make a daily
         # run's cost grow with the warehouse.

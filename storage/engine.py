@@ -77,6 +77,9 @@ class Engine(Protocol):
     def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
         """The rows of ``schema.table`` whose ``date_column`` falls on one of ``days`` (all if None)."""
 
+    def last_day(self, schema: str, table: str, date_column: str) -> date | None:
+        """The latest ``date_column`` of ``schema.table``; None when it is empty or does not exist."""
+
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Rows per (schema, table); views and relations that do not exist are left out."""
 

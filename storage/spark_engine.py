@@ -83,6 +83,12 @@ class SparkEngine:
                 return con.execute(sql).df()
             return con.execute(f"{sql} WHERE {quote(date_column)} = ANY(?::DATE[])", [days]).df()
 
+    def last_day(self, schema: str, table: str, date_column: str) -> date | None:
+        with self._reader([(schema, table)]) as (con, tables):
+            if not tables:
+                return None
+            return con.execute(f"SELECT max({quote(date_column)}) FROM {quote(schema)}.{quote(table)}").fetchone()[0]
+
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         with self._reader(relations) as (con, tables):  # views have no files, so no entry
             return {

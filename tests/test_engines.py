@@ -63,6 +63,8 @@ def test_a_replaced_day_holds_only_the_new_rows_and_its_neighbour_is_untouched(e
     assert _rates(engine, None) == [(DAY_1, 0.1), (DAY_1, 0.2), (DAY_2, 0.4), (DAY_2, 0.5)]
     assert _rates(engine, [DAY_2]) == [(DAY_2, 0.4), (DAY_2, 0.5)]
     assert engine.row_counts([("raw", TABLE), ("raw", "never_written")]) == {("raw", TABLE): 4}
+    assert engine.last_day("raw", TABLE, "partition_date") == DAY_2
+    assert engine.last_day("raw", "never_written", "partition_date") is None
     assert engine.table_columns("raw")[TABLE] == {"symbol", "funding_time", "funding_rate", "partition_date"}
     rejects = engine.read_days("raw", "rejected_rows", "partition_date", None)
     assert list(rejects.reason) == ["bad"] and set(rejects.source_table) == {TABLE}
@@ -81,6 +83,7 @@ def test_a_table_with_nothing_fetched_yet_exists_with_no_rows(engine: Engine) ->
 
     assert engine.read_days("raw", TABLE, "partition_date", None).empty
     assert TABLE in engine.table_columns("raw")
+    assert engine.last_day("raw", TABLE, "partition_date") is None
 
 
 def test_the_spark_lake_is_one_hive_folder_per_day_with_no_leftovers(tmp_path: Path) -> None:
