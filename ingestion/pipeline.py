@@ -8,7 +8,8 @@ window can be rebuilt offline from the landing zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 
 from ingestion.http import Page, SourceError, SourceUnavailable
 from ingestion.landing import archive_pages, read_archive
-from ingestion.rows import ParsedBatch, build_batch
+from ingestion.rows import BulkUnfit, ColumnChunk, ParsedBatch, build_batch
 from ingestion.schemas import FETCH_OUTCOMES_SCHEMA, Check, Dataset
 from ingestion.sources.base import Absent, Endpoint, FetchContext, Window
 from ingestion.sources.tape import CollectorTapes
@@ -176,16 +177,24 @@ def _replay_days(endpoint: Endpoint, days: list[date], landing: Path) -> IngestR
         return skipped(endpoint, wanted, reason)
     pages = {path: list(read_archive(path)) for path in sources}
 
-    def records() -> Iterator[tuple[dict[str, Any], date, str]]:
-        for path, (window, keep) in sources.items():
-            ref = str(path.relative_to(landing))
-            yield from (r for r in _records(endpoint, window, pages[path], [ref]) if r[1] in keep)
-
-    batch = build_batch(endpoint.dataset, endpoint.table, records())
+    batch = _concat(
+        _only_days(_parse(endpoint, window, pages[path], [str(path.relative_to(landing))]).batch(endpoint), keep)
+        for path, (window, keep) in sources.items()
+    )
     refs = [str(path.relative_to(landing)) for path in sources]
     return IngestReport(
         batch, sum(len(p) for p in pages.values()), refs, covered, dict.fromkeys(missing, NotFetched(reason))
     )
+
+
+def _only_days(batch: ParsedBatch, days: set[date]) -> ParsedBatch:
+    keep = pa.array(sorted(days), type=pa.date32())
+    return ParsedBatch(*(t.filter(pc.is_in(t["partition_date"], value_set=keep)) for t in (batch.table, batch.rejects)))
+
+
+def _concat(batches: Iterable[ParsedBatch]) -> ParsedBatch:
+    parts = list(batches)
+    return ParsedBatch(pa.concat_tables([b.table for b in parts]), pa.concat_tables([b.rejects for b in parts]))
 
 
 def _archived_window(path: Path) -> Window | None:
@@ -234,20 +243,56 @@ def _day_of(record: dict[str, Any], time_column: str | None, window: Window) -> 
     return window.first
 
 
-def _records(
-    endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str]
-) -> Iterator[tuple[dict[str, Any], date, str]]:
+def _days_of(table: pa.Table, time_column: str | None, window: Window) -> pa.Array:
+    """``_day_of`` for a column-wise parsed payload, for all its rows at once."""
+    first = pa.scalar(window.first, pa.date32())
+    if time_column is None:
+        return pa.repeat(first, table.num_rows)
+    days = pc.cast(table[time_column], pa.date32())
+    inside = pc.and_(pc.greater_equal(days, first), pc.less_equal(days, pa.scalar(window.last, pa.date32())))
+    return pc.if_else(pc.fill_null(inside, False), days, first).combine_chunks()
+
+
+@dataclass
+class Parsed:
+    """What an endpoint's pages parse to: column-wise chunks, and records (of the pages the
+    column-wise parser did not take whole, or of endpoints that have none) still to convert."""
+
+    chunks: list[ColumnChunk] = field(default_factory=list)
+    records: list[Iterator[tuple[dict[str, Any], date, str]]] = field(default_factory=list)
+
+    def batch(self, endpoint: Endpoint) -> ParsedBatch:
+        return build_batch(endpoint.dataset, endpoint.table, itertools.chain.from_iterable(self.records), self.chunks)
+
+
+def _parse(endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str]) -> Parsed:
     time_column = _time_column(endpoint.dataset)
+    parsed = Parsed()
     for index, page in enumerate(pages):
         ref = refs[index] if len(refs) == len(pages) else refs[0]
-        for record in endpoint.parse(page):
-            yield record, _day_of(record, time_column, window), ref
+        if endpoint.parse_columns is not None:
+            try:
+                table = endpoint.parse_columns(page)
+            except BulkUnfit:
+                pass  # the per-record parser reads it and names each bad row
+            else:
+                parsed.chunks.append(ColumnChunk(table, _days_of(table, time_column, window), ref))
+                continue
+        parsed.records.append(_page_records(endpoint, page, time_column, window, ref))
+    return parsed
+
+
+def _page_records(
+    endpoint: Endpoint, page: Page, time_column: str | None, window: Window, ref: str
+) -> Iterator[tuple[dict[str, Any], date, str]]:
+    for record in endpoint.parse(page):
+        yield record, _day_of(record, time_column, window), ref
 
 
 def _build(endpoint: Endpoint, window: Window, items: list[Page | Absent], refs: list[str]) -> IngestReport:
     pages = _received(items)
     absent = {a.day: NotFetched(a.reason, 1) for a in items if isinstance(a, Absent)}
-    batch = build_batch(endpoint.dataset, endpoint.table, _records(endpoint, window, pages, refs))
+    batch = _parse(endpoint, window, pages, refs).batch(endpoint)
     return IngestReport(batch, len(pages), refs, [d for d in window.days if d not in absent], absent)
 
 

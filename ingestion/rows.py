@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import reprlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -200,14 +201,31 @@ def _clipped(value: Any, depth: int = 32) -> Any:
     return value
 
 
+class BulkUnfit(ValueError):
+    """A payload the column-wise parser does not take whole (a line that is not JSON, a field of
+    another type or missing): the endpoint's per-record parser reads it instead and gives every
+    bad row its own reason."""
+
+
+@dataclass(frozen=True)
+class ColumnChunk:
+    """One payload parsed column-wise: the dataset's columns, typed, with each row's day."""
+
+    table: pa.Table
+    days: pa.Array
+    payload_ref: str
+
+
 def build_batch(
     dataset: Dataset,
     source_table: str,
     records: Iterable[tuple[dict[str, Any], date, str]],
+    chunks: Iterable[ColumnChunk] = (),
 ) -> ParsedBatch:
-    """records: (record, partition day, payload_ref). Each column is converted and checked as a
-    whole Arrow array (no per-row inserts or per-row checks); a row that breaks a rule goes to
-    the rejects with the first reason, in column order."""
+    """records: (record, partition day, payload_ref), converted column by column; chunks: payloads
+    already parsed to typed columns. Every column is checked as a whole Arrow array (no per-row
+    inserts or per-row checks); a row that breaks a rule goes to the rejects with the first
+    reason, in column order."""
     rows: list[dict[str, Any]] = []
     days: list[date] = []
     refs: list[str] = []
@@ -230,30 +248,98 @@ def build_batch(
             days.append(day)
             refs.append(payload_ref)
 
-    day_array = pa.array(days, type=pa.date32())
+    schema = pa.schema([(c.name, c.type) for c in dataset.columns + LINEAGE_COLUMNS])
     reasons: list[str | None] = [None] * len(rows)
     arrays: dict[str, pa.Array] = {}
     for column in dataset.columns:
         values, errors = _convert_column(column, [r.get(column.name) for r in rows])
         for index, problem in errors.items():
-            reasons[index] = reasons[index] or problem
+            reasons[index] = problem
+        arrays[column.name] = values
+    arrays["partition_date"] = pa.array(days, type=pa.date32())
+    arrays["payload_ref"] = pa.array(refs, type=pa.string())
+    parts = [pa.Table.from_pydict(arrays, schema=schema)]
+    for chunk in chunks:
+        parts.append(
+            chunk.table.append_column("partition_date", chunk.days).append_column(
+                "payload_ref", pa.repeat(chunk.payload_ref, chunk.table.num_rows)
+            )
+        )
+        reasons += [None] * chunk.table.num_rows
+    table = pa.concat_tables([part.select(schema.names).cast(schema) for part in parts]).combine_chunks()
+    day_of = table["partition_date"]
+    for column in dataset.columns:
+        values = table[column.name]
         for check in column.checks:
-            broken = _violations(check, values, day_array)
+            broken = _violations(check, values, day_of)
             if pc.any(broken).as_py():
                 for index in pc.indices_nonzero(broken).to_pylist():
-                    if reasons[index] is None and index not in errors:
-                        reasons[index] = _check_message(check, column.name, values[index].as_py(), days[index])
-        arrays[column.name] = values
-    arrays["partition_date"] = day_array
-    arrays["payload_ref"] = pa.array(refs, type=pa.string())
-    schema = pa.schema([(c.name, c.type) for c in dataset.columns + LINEAGE_COLUMNS])
-    table = pa.Table.from_pydict(arrays, schema=schema)
+                    if reasons[index] is None:
+                        value, day = values[index].as_py(), day_of[index].as_py()
+                        reasons[index] = _check_message(check, column.name, value, day)
     bad = [i for i, reason in enumerate(reasons) if reason is not None]
     if bad:
         for index in bad:
-            reject(rows[index], days[index], refs[index], reasons[index] or "")
+            record = rows[index] if index < len(rows) else _row(table, index, dataset)
+            reject(record, day_of[index].as_py(), table["payload_ref"][index].as_py(), reasons[index] or "")
         table = table.filter(pa.array([reason is None for reason in reasons]))
     return ParsedBatch(table, pa.Table.from_pydict(rejects, schema=REJECTS_SCHEMA))
+
+
+def _row(table: pa.Table, index: int, dataset: Dataset) -> dict[str, Any]:
+    """A column-wise parsed row as a record (what a reject keeps of it)."""
+    return table.select([c.name for c in dataset.columns]).slice(index, 1).to_pylist()[0]
+
+
+# Column maps for the column-wise parsers: wire values to the dataset's types, whole arrays at a
+# time; anything a map cannot convert exactly makes the payload BulkUnfit.
+
+
+def bulk_numbers(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Numbers sent as JSON numbers or strings, as doubles (Arrow parses strings exactly)."""
+    try:
+        numbers = pc.cast(values, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise BulkUnfit(f"not all numbers: {exc}") from exc
+    if not pc.all(pc.is_finite(pc.fill_null(numbers, 0.0))).as_py():
+        raise BulkUnfit("a number is not finite")
+    return numbers
+
+
+def bulk_ms_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Epoch milliseconds (numbers or digit strings) as UTC timestamps, in the range ms_to_datetime takes."""
+    try:
+        millis = pc.cast(values, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise BulkUnfit(f"not all epoch milliseconds: {exc}") from exc
+    if not pc.all(pc.and_(pc.greater(millis, 0), pc.less(millis, 4_102_444_800_000))).as_py():
+        raise BulkUnfit("a timestamp is out of range")
+    return pc.cast(pc.cast(millis, pa.timestamp("ms")), pa.timestamp("us"))
+
+
+def bulk_unless_zero(values: pa.Array, fallback: pa.Array) -> pa.Array:
+    """``values`` where set and not zero, else ``fallback`` (an average fill price of 0 means none yet)."""
+    return pc.if_else(pc.fill_null(pc.not_equal(values, 0), False), values, fallback)
+
+
+def bulk_mapped(values: pa.Array | pa.ChunkedArray, mapping: dict[str, str]) -> pa.Array:
+    """Values renamed by ``mapping``; others kept as they came (the side rule rejects them by name)."""
+    position = pc.index_in(values, value_set=pa.array(list(mapping)))
+    renamed = pc.take(pa.array(list(mapping.values())), position)
+    return pc.coalesce(renamed, values)
+
+
+def bulk_without_suffix(values: pa.Array | pa.ChunkedArray, suffix: str) -> pa.Array:
+    return pc.replace_substring_regex(values, pattern=f"{re.escape(suffix)}$", replacement="")
+
+
+def bulk_required(table: dict[str, pa.Array]) -> pa.Table:
+    """The parsed columns as a table; a null in any of them makes the payload BulkUnfit, so that the
+    per-record parser says which field of which row was missing."""
+    for name, values in table.items():
+        if values.null_count:
+            raise BulkUnfit(f"{name} is missing in {values.null_count} row(s)")
+    return pa.table(table)
 
 
 def utc_day_bounds_ms(day: date) -> tuple[int, int]:

@@ -351,3 +351,56 @@ def test_coinglass_malformed_rows_are_rejected_with_reasons():
     assert any("long_usd" in r and "not a number" in r for r in reasons)
     assert any("short_usd must be >= 0" in r for r in reasons)
     assert any("TypeError" in r for r in reasons)
+
+
+def _both_paths(table: str, body: bytes):
+    """The pipeline's parse of one tape page, column-wise (as it runs) and record by record."""
+    from dataclasses import replace
+
+    from ingestion.pipeline import _build
+    from ingestion.sources.base import Window
+
+    endpoint = ENDPOINTS[table]
+    tape_page = page("binance", "collector tape", body)
+    window = Window(DAY, DAY)
+    return [_build(e, window, [tape_page], ["ref"]).batch for e in (endpoint, replace(endpoint, parse_columns=None))]
+
+
+def _sorted(table):
+    return table.sort_by([(name, "ascending") for name in table.column_names]).to_pylist()
+
+
+def test_binance_tape_column_wise_equals_record_by_record():
+    unfilled = force_order("SELL", T=1768450002119)
+    unfilled["o"].update(ap="0", z="0")  # no average fill yet: the order's price and quantity
+    no_trade_time = force_order("BUY", T=1768450003119)
+    no_trade_time["o"]["T"] = 0  # the message time stands in
+    odd_side, outside_day, negative = (
+        force_order("HOLD"),
+        force_order("SELL", T=1767225600000),
+        force_order("BUY", qty="-1"),
+    )
+    body = tape(force_order("SELL"), unfilled, no_trade_time, odd_side, outside_day, negative)
+    column_wise, by_record = _both_paths("binance_liquidations", body)
+    assert column_wise.accepted == 3 and column_wise.rejected == 3
+    assert _sorted(column_wise.table) == _sorted(by_record.table)
+    assert sorted(column_wise.rejects.column("reason").to_pylist()) == sorted(
+        by_record.rejects.column("reason").to_pylist()
+    )
+    rows = {r["event_time"]: r for r in column_wise.table.to_pylist()}
+    assert rows[datetime(2026, 1, 15, 4, 6, 42, 119000)]["price"] == 94210.50  # "p" when "ap" is 0
+    assert datetime(2026, 1, 15, 4, 6, 43, 123000) in rows  # "E" when "T" is 0
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [b"null", b"[1, 2]", b'{"e": "forceOrder", "o": {tru', b'{"\xff": 1}'],
+    ids=["json-null", "array", "cut-line", "bad-utf8-key"],
+)
+def test_binance_tape_the_column_reader_cannot_take_goes_record_by_record(first_line):
+    """Lines Arrow's reader rejects (or, for a leading `null`, would crash on) leave the page to
+    the per-message parser: the good messages load and the bad line is a named reject."""
+    body = first_line + b"\n" + tape(force_order("SELL"))
+    column_wise, by_record = _both_paths("binance_liquidations", body)
+    assert column_wise.accepted == 1 and column_wise.rejected == 1
+    assert _sorted(column_wise.rejects) == _sorted(by_record.rejects)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+import pyarrow as pa
+
 from ingestion.http import HttpSettings, Page, SourceClient, http_error, shown
 from ingestion.rows import utc_day_bounds_ms
 from ingestion.schemas import Dataset
@@ -83,6 +85,9 @@ class Absent:
 
 Fetch = Callable[[FetchContext, Window], Iterable[Page | Absent]]
 Parse = Callable[[Page], Iterable[dict[str, Any]]]
+# A whole payload at once, to the dataset's columns typed (ingestion.rows' bulk_* maps); raises
+# BulkUnfit for a payload it cannot take whole, which ``parse`` then reads row by row.
+ParseColumns = Callable[[Page], pa.Table]
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ class Endpoint:
     fetch: Fetch
     parse: Parse
     description: str
+    parse_columns: ParseColumns | None = None  # the fast path for large payloads (collector tapes)
     look_back_days: int | None = None  # how far back the live API serves history, if limited
     from_collector: bool = False  # parsed from the liquidation collector's tape, not fetched over REST
     # A catch-up endpoint: fetched only for the exchange-days in FetchContext.fill, whose coverage of

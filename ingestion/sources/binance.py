@@ -10,8 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ingestion.http import Page, shown
-from ingestion.rows import floor_hour, ms_to_datetime, to_float
+from ingestion.rows import (
+    BulkUnfit,
+    bulk_mapped,
+    bulk_ms_timestamps,
+    bulk_numbers,
+    bulk_required,
+    bulk_unless_zero,
+    bulk_without_suffix,
+    floor_hour,
+    ms_to_datetime,
+    to_float,
+)
 from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
 from ingestion.sources.base import (
     Endpoint,
@@ -23,12 +37,13 @@ from ingestion.sources.base import (
     page_cursor,
     require_list,
 )
-from ingestion.sources.tape import collector_uptime, fetch_tapes, ndjson_messages
+from ingestion.sources.tape import collector_uptime, fetch_tapes, ndjson_messages, tape_field, tape_table
 from ingestion.streams import LiquidationStream, StreamEvent
 
 EXCHANGE = "binance"
 PAGE_LIMIT = 500
 HOUR_MS = 3_600_000
+SIDES = {"SELL": "long", "BUY": "short"}  # the liquidation order's side closes the opposite position
 
 
 def symbol(asset: str) -> str:
@@ -144,11 +159,35 @@ def _force_order(message: dict[str, Any]) -> dict[str, Any]:
         "asset": asset_of(order["s"]),
         "symbol": order["s"],
         "event_time": ms_to_datetime(order.get("T") or message["E"]),
-        "side": {"SELL": "long", "BUY": "short"}.get(order["S"], order["S"]),
+        "side": SIDES.get(order["S"], order["S"]),
         "price": price,
         "quantity": quantity,
         "usd_value": None if price_f is None or quantity_f is None else price_f * quantity_f,
     }
+
+
+def liquidation_columns(page: Page) -> pa.Table:
+    """``_force_order`` for a whole tape of plain ``forceOrder`` messages (the collector's form)."""
+    messages = tape_table(page)
+    if "data" in messages.column_names:  # combined-stream envelopes: the per-message parser unwraps them
+        raise BulkUnfit("combined-stream messages")
+    order = {name: tape_field(messages, "o", name) for name in ("s", "S", "ap", "p", "z", "q")}
+    traded = tape_field(messages, "o", "T") if "T" in messages.schema.field("o").type.names else None
+    sent = tape_field(messages, "E")
+    price = bulk_unless_zero(bulk_numbers(order["ap"]), bulk_numbers(order["p"]))
+    quantity = bulk_unless_zero(bulk_numbers(order["z"]), bulk_numbers(order["q"]))
+    return bulk_required(
+        {
+            "exchange": pa.repeat(EXCHANGE, messages.num_rows),
+            "asset": bulk_without_suffix(order["s"], "USDT"),
+            "symbol": order["s"],
+            "event_time": bulk_ms_timestamps(sent if traded is None else bulk_unless_zero(traded, sent)),
+            "side": bulk_mapped(order["S"], SIDES),
+            "price": price,
+            "quantity": quantity,
+            "usd_value": pc.multiply(price, quantity),
+        }
+    )
 
 
 def parse_liquidations(page: Page) -> Iterator[dict[str, Any]]:
@@ -188,6 +227,7 @@ SOURCE = Source(
             fetch_tapes(EXCHANGE),
             parse_liquidations,
             "Binance !forceOrder@arr stream tape (throttled: <= 1 event/symbol/second).",
+            parse_columns=liquidation_columns,
             from_collector=True,
             coverage="throttled",
         ),

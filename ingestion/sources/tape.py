@@ -9,6 +9,8 @@ files are downloaded from it. Either way the daily assets parse the same files.
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -16,14 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json
 import requests
 
 from ingestion.http import Page, SourceUnavailable
 from ingestion.landing import write_atomic
+from ingestion.rows import BulkUnfit
 from ingestion.schemas import COLLECTOR_UPTIME
 from ingestion.sources.base import Absent, Endpoint, FetchContext, Rejected, Window, rejected
 
 SESSIONS_FILE = "_sessions.ndjson"
+NOT_AN_OBJECT_LINE = re.compile(rb"(?:^|\n)[ \t\r]*[^{\s]")
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,31 @@ def ndjson_messages(page: Page) -> Iterator[Any]:
             yield orjson.loads(line)
         except ValueError as exc:
             yield rejected(f"tape line {number} is not JSON ({exc})", line[:200].decode("utf-8", "replace"))
+
+
+def tape_table(page: Page) -> pa.Table:
+    """The tape's messages as one Arrow table (Arrow's JSON reader: no Python object per message);
+    BulkUnfit when a line is not JSON or a field changes type, so the per-message parser names it."""
+    # pyarrow 26's reader crashes the process on a first line that is JSON but not an object
+    # (`null`) and takes field names that are not UTF-8; such lines are the per-message parser's.
+    if NOT_AN_OBJECT_LINE.search(page.body):
+        raise BulkUnfit("a line is not a JSON object")
+    try:
+        page.body.decode("utf-8")
+        return pyarrow.json.read_json(io.BytesIO(page.body))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise BulkUnfit(str(exc)) from exc
+
+
+def tape_field(messages: pa.Table, *path: str) -> pa.ChunkedArray:
+    """A (nested) field of every message; BulkUnfit when the tape has no such field."""
+    try:
+        values = messages.column(path[0])
+        for name in path[1:]:
+            values = pc.struct_field(values, name)
+    except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise BulkUnfit(f"no field {'.'.join(path)} in every message") from exc
+    return values
 
 
 def fetch_tapes(exchange: str) -> Callable[[FetchContext, Window], Iterator[Page | Absent]]:
