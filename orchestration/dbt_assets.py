@@ -7,12 +7,14 @@ The dbt assets are not partitioned themselves: each mart is one table kept curre
 incremental runs, and Dagster records a materialization per asset *and partition*, which for a
 year-long single-run backfill of 30 models would mean ~11,000 event-log writes for nothing."""
 
+import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import cached_property
@@ -27,6 +29,7 @@ from orchestration import settings
 from orchestration.catch_up import last_loaded_day
 from orchestration.partitions import DAILY_FRESHNESS, run_window_days
 from orchestration.resources import WarehouseResource
+from storage import Engine
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -106,8 +109,27 @@ def dbt_models(
             "differently): rebuilding every model from the raw tables instead of the run's days"
         )
     full_refresh = config.full_refresh or bool(changed)
-    args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])]
-    target = run_target_path(warehouse.paths().dbt_runs, context.run_id)
+    paths = warehouse.paths()
+    fingerprint = project_fingerprint(dbt_project.manifest_path, DBT_PROJECT_DIR, os.environ)
+    views = view_relations(dbt_project.manifest_path)
+    views_current = (
+        not full_refresh
+        and not context.is_subset  # a subset's own selection must stand
+        and views_built(views, warehouse.engine(), fingerprint, paths.views_fingerprint)
+    )
+    if views_current:
+        context.log.info("views and seeds are as this project version built them: building tables and tests only")
+    # The target is named as `make setup` parsed with: dbt re-parses the whole project (~5 s)
+    # when the --target argument differs from the parse's, even if both mean the same target.
+    args = [
+        "build",
+        *("--target", settings.warehouse()),
+        *("--exclude-resource-type", "unit_test"),
+        *(["--full-refresh"] if full_refresh else []),
+        # A --selector makes dbt ignore the `--select fqn:*` dagster-dbt adds to a whole build.
+        *(["--selector", TABLES_AND_TESTS] if views_current else []),
+    ]
+    target = run_target_path(paths.dbt_runs, context.run_id)
     # Events are held until dbt exits: only then can this process open the DuckDB file (one
     # writer) to count each table's rows for its materialization. A failed build still reports
     # every model that did build before the error is raised.
@@ -120,14 +142,86 @@ def dbt_models(
         except Exception as exc:  # noqa: BLE001 - re-raised below, after the events
             failure = exc
     built = [_relation(e) for e in events if isinstance(e, dg.Output)]
+    if failure is None and (views_current or views <= set(built)):
+        paths.views_fingerprint.write_text(fingerprint)
     # After a failure dbt may still be running and holding the warehouse: report it, count nothing.
     counts = warehouse.engine().row_counts(built) if built and failure is None else {}
-    for event in events:
-        if isinstance(event, dg.Output) and (count := counts.get(_relation(event))) is not None:
-            event = event.with_metadata({**event.metadata, "dagster/row_count": count})
-        yield event
+    counted = [
+        event.with_metadata({**event.metadata, "dagster/row_count": counts[_relation(event)]})
+        if isinstance(event, dg.Output) and _relation(event) in counts
+        else event
+        for event in events
+    ]
+    yield from (with_kept_outputs(context, counted, set(built)) if views_current and failure is None else counted)
     if failure is not None:
         raise failure
+
+
+def with_kept_outputs(
+    context: dg.AssetExecutionContext, events: Iterable[Any], built: set[tuple[str, str]]
+) -> Iterator[Any]:
+    """dbt's events, with an output for each view and seed the run left as it was: they are
+    current all the same (a view reads the new raw rows), and the assets after them wait for
+    their outputs. Each goes out before the first output that depends on it, as Dagster requires."""
+    assets = context.assets_def
+    key_of = assets.keys_by_output_name
+    kept = {
+        key_of[name]: dg.Output(None, output_name=name, metadata={"dbt": "kept: already built by this project version"})
+        for name in sorted(context.selected_output_names)
+        if name in key_of and _relation(dg.Output(None, name)) not in built
+    }
+
+    def upstream_first(key: dg.AssetKey) -> Iterator[dg.Output]:
+        for upstream in sorted(assets.asset_deps.get(key, ()), key=str):
+            yield from upstream_first(upstream)
+        if key in kept:
+            yield kept.pop(key)
+
+    for event in events:
+        if isinstance(event, dg.Output) and event.output_name in key_of:
+            for upstream in sorted(assets.asset_deps.get(key_of[event.output_name], ()), key=str):
+                yield from upstream_first(upstream)
+        yield event
+    for key in sorted(kept, key=str):
+        yield from upstream_first(key)
+
+
+# The selector (dbt_project/selectors.yml) of a run whose views and seeds are current.
+TABLES_AND_TESTS = "tables_and_tests"
+VIEW_LAYERS = ("staging", "intermediate")
+ENV_VAR_READ = re.compile(r"env_var\(\s*['\"](\w+)['\"]")
+
+
+def project_fingerprint(manifest_path: Path, project_dir: Path, environ: Mapping[str, str]) -> str:
+    """What the views and seeds are built from: the parsed models, macros and sources, the vars
+    in dbt_project.yml, and the environment variables the project reads (the run window aside)."""
+    manifest = json.loads(manifest_path.read_text())
+    parsed = {key: manifest[key] for key in ("nodes", "sources", "macros")}
+    project_file = (project_dir / "dbt_project.yml").read_text()
+    texts = [p.read_text() for p in project_dir.glob("*.yml")]
+    texts += [p.read_text() for folder in ("models", "macros") for p in (project_dir / folder).rglob("*.*")]
+    read = {name for text in texts for name in ENV_VAR_READ.findall(text)} - set(WINDOW_ENV)
+    environment = {name: environ.get(name) for name in sorted(read)}
+    content = json.dumps([parsed, project_file, environment], sort_keys=True, default=str)
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def view_relations(manifest_path: Path) -> set[tuple[str, str]]:
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return {
+        (n["schema"], n["alias"])
+        for n in nodes
+        if n["resource_type"] == "model" and n["config"]["materialized"] == "view"
+    }
+
+
+def views_built(views: set[tuple[str, str]], engine: Engine, fingerprint: str, recorded: Path) -> bool:
+    """The last dbt build that made every view was of this project version, and every view is
+    still there: re-creating the views and the seed (a third of a daily build) changes nothing."""
+    if not recorded.exists() or recorded.read_text() != fingerprint:
+        return False
+    existing = {layer: engine.table_columns(layer) for layer in VIEW_LAYERS}
+    return all(name in existing.get(schema, {}) for schema, name in views)
 
 
 def changed_marts(manifest_path: Path, existing: Mapping[str, set[str]]) -> list[str]:

@@ -14,7 +14,7 @@ from orchestration.catch_up import unavailable_outcomes, warehouse_fill_plan
 from orchestration.partitions import DAILY, partition_days
 from orchestration.resources import MarketSourcesResource, WarehouseResource
 from quality.suites import raw_suite
-from quality.validate import validate
+from quality.validate import validate, warm_up
 
 OWNER = "team:levstress"
 
@@ -62,6 +62,7 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, sources: MarketSourcesResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         days = partition_days(context)
+        warm_up()  # the raw checks after these steps validate with GX
         paths = warehouse.paths()
         fill = _fill_plan(context, endpoint, days, sources, warehouse) if endpoint.fills else None
         report = sources.ingest(endpoint, days, paths, fill.days(endpoint.table) if fill else None)

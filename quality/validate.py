@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +47,22 @@ class QualityReport:
         return "\n".join(lines)
 
 
-@functools.cache
+_context_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Start importing GX (~5 s) and building the context in a background thread, so that a run's
+    first validation does not wait for it: the run's ingest steps mostly wait on the network."""
+    threading.Thread(target=_context, name="gx-warm-up", daemon=True).start()
+
+
 def _context() -> Any:
+    with _context_lock:
+        return _new_context()
+
+
+@functools.cache
+def _new_context() -> Any:
     """One ephemeral context per process (building one costs ~0.3 s; a run validates ~17 times)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig

@@ -40,6 +40,11 @@ class Paths:
         return self.home / "dbt_runs"
 
     @property
+    def views_fingerprint(self) -> Path:
+        """The project version whose views and seeds the warehouse holds (its last good dbt build)."""
+        return self.home / "dbt_views.fingerprint"
+
+    @property
     def reports(self) -> Path:
         """The daily HTML stress reports, one file per day."""
         return self.home / "reports"

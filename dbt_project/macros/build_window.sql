@@ -11,8 +11,12 @@
   so that building day by day gives the same rows as one full build.
 -#}
 
+{#- The environment is read only when nodes execute (`execute`): a variable read while parsing
+    makes dbt re-parse every file that reads it whenever its value changes, i.e. on every run
+    (~3 s). The window shapes SQL only, never refs or configs, so parsing does not need it. -#}
 {% macro window_bound(name) -%}
-    {{ return(var(name, none) or env_var('LEVSTRESS_DBT_' ~ (name | upper), '') or none) }}
+    {%- set from_env = env_var('LEVSTRESS_DBT_' ~ (name | upper), '') if execute else '' -%}
+    {{ return(var(name, none) or from_env or none) }}
 {%- endmacro %}
 
 {% macro is_windowed() -%}
