@@ -28,6 +28,7 @@ from packaging import version
 from orchestration import settings
 from orchestration.catch_up import last_loaded_day
 from orchestration.partitions import DAILY_FRESHNESS, run_window_days
+from orchestration.preload import preload
 from orchestration.resources import WarehouseResource
 from storage import Engine
 
@@ -136,6 +137,7 @@ def dbt_models(
     events: list[Any] = []
     failure: Exception | None = None
     window = build_window(run_window_days(context), full_refresh, last_loaded_day(warehouse.engine()))
+    preload("reporting")  # the report after publishing draws with matplotlib (~1 s to import)
     with window_environment(window):
         try:
             events.extend(dbt.cli(args, context=context, target_path=target).stream())

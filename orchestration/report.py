@@ -7,7 +7,6 @@ import dagster as dg
 from orchestration.partitions import run_window_days
 from orchestration.publish import published_snapshot
 from orchestration.resources import WarehouseResource
-from reporting import build_report
 
 
 @dg.asset(
@@ -22,6 +21,8 @@ from reporting import build_report
     "funding and open interest, liquidation clusters against price.",
 )
 def stress_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from reporting import build_report  # matplotlib: imported while dbt runs (orchestration.dbt_assets)
+
     days = run_window_days(context)
     as_of = days[-1] if days else datetime.now(UTC).date() - timedelta(days=1)
     paths = warehouse.paths()
