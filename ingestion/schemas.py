@@ -106,6 +106,23 @@ OPEN_INTEREST = Dataset(
     ),
 )
 
+LONG_SHORT_RATIOS = Dataset(
+    name="long_short_ratios",
+    description="Positioning per venue, asset and time: long/short ratios of accounts, of top traders' accounts "
+    "and positions, and the taker buy/sell volume ratio; an endpoint fills the measures its venue publishes.",
+    natural_key=("exchange", "symbol", "observed_at"),
+    columns=(
+        Column("exchange", pa.string(), (R,)),
+        Column("asset", pa.string(), (R,)),
+        Column("symbol", pa.string(), (R,)),
+        Column("observed_at", TS, (R, D), "UTC time of the observation (period start)"),
+        Column("account_ratio", pa.float64(), (P,), "accounts long / accounts short, all accounts"),
+        Column("top_account_ratio", pa.float64(), (P,), "the same among the venue's top traders"),
+        Column("top_position_ratio", pa.float64(), (P,), "top traders' long / short position size"),
+        Column("taker_buy_sell_ratio", pa.float64(), (P,), "taker buy / taker sell volume"),
+    ),
+)
+
 CANDLES = Dataset(
     name="candles",
     description="OHLCV candles of the perpetual contract.",

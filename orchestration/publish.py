@@ -25,6 +25,7 @@ MARTS = [
     "fct_alerts",
     "fct_source_coverage_daily",
     "fct_source_fetch_daily",
+    "fct_positioning_daily",
     "ref_liquidation_episodes",
 ]
 

@@ -44,6 +44,7 @@ from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.rows import to_float
 from ingestion.schemas import LINEAGE_COLUMNS, REJECTS_SCHEMA, Check
 from ingestion.sources.base import Endpoint, FetchContext, Window
+from ingestion.sources.binance import RATIO_ENDPOINTS as BINANCE_RATIOS
 from ingestion.sources.tape import SESSIONS_FILE, CollectorTapes
 from storage.duckdb_engine import DuckDBEngine
 from storage.engine import Paths
@@ -660,6 +661,34 @@ def _coinalyze_case(table: str, path: str, point: Callable[[int], dict], code: s
     )
 
 
+def _binance_ratio_case(path: str) -> Case:
+    """Binance's long/short ratio endpoints: every number a string, the time a string or a number
+    of milliseconds; the taker endpoint's rows name no symbol (the request does)."""
+    measure, field = BINANCE_RATIOS[path]
+    table = f"binance_{measure}"
+
+    def rows(a: str) -> list[dict[str, Any]]:
+        if field == "buySellRatio":
+            return [
+                {"buySellRatio": "1.0512", "buyVol": "1051.2", "sellVol": "1000.0", "timestamp": t if i else str(t)}
+                for i, t in enumerate(_hours(0, 1, 2))
+            ]
+        return [
+            {"symbol": _sym(a), field: "1.9559", "longAccount": "0.6617", "shortAccount": "0.3383"}
+            | {"timestamp": t if i else str(t)}
+            for i, t in enumerate(_hours(0, 1, 2))
+        ]
+
+    return Case(
+        table,
+        f"GET /futures/data/{path}",
+        rows,
+        lambda a: _window_params(symbol=_sym(a), limit=500, period="1h"),
+        list_root,
+        routes={f"/futures/data/{path}": lambda q: rows(_asset_of(q, "symbol"))},
+    )
+
+
 def _gate_stats_from(query: dict[str, Any]) -> list[dict]:
     """contract_stats honours ``from``: the fetch walks forwards until an empty page."""
     step = 300 if query.get("interval") == "5m" else 3600
@@ -896,6 +925,14 @@ CASES: dict[str, Case] = {
             keep="quanto_multiplier",
             route=_gate_stats_from,
         ),
+        _gate_case(
+            "gate_long_short_ratios",
+            "/futures/usdt/contract_stats",
+            lambda a: gate_stats(a, 3600),
+            {"interval": "1h", "from": START_S, "limit": 24},
+            route=_gate_stats_from,
+        ),
+        *(_binance_ratio_case(path) for path in BINANCE_RATIOS),
         _gate_case(
             "gate_funding",
             "/futures/usdt/funding_rate",

@@ -334,3 +334,42 @@ def test_a_server_repeating_the_same_page_stops_paging_with_a_named_error(tmp_pa
                 ingest(ENDPOINTS[endpoint], FetchContext(client, ("BTC",)), days, tmp_path)
         finally:
             httpd.shutdown()
+
+
+POSITIONING = [e for e in ENDPOINTS.values() if e.dataset.name == "long_short_ratios"]
+
+
+@pytest.mark.parametrize("endpoint", POSITIONING, ids=lambda e: e.table)
+def test_positioning_endpoints_parse_the_live_format_from_loopback(endpoint, tmp_path: Path) -> None:
+    """The real client and parser against the simulator in its live role: yesterday's hours."""
+    with Simulator(seed=7) as sim:
+        client = SOURCES_BY_NAME[endpoint.source].client(sim.base_url(endpoint.source), demo=False)
+        report = ingest(endpoint, FetchContext(client, ("BTC", "ETH")), [YESTERDAY], tmp_path, today=TODAY)
+    rows = report.batch.table
+    assert report.batch.rejected == 0 and rows.num_rows == 2 * 24
+    filled = [
+        c
+        for c in ("account_ratio", "top_account_ratio", "top_position_ratio", "taker_buy_sell_ratio")
+        if rows[c].null_count == 0
+    ]
+    assert filled and all(min(rows[c].to_pylist()) > 0 for c in filled)
+
+
+@pytest.mark.parametrize("endpoint", POSITIONING, ids=lambda e: e.table)
+def test_positioning_endpoints_down_all_day_are_unavailable_and_garbage_is_a_named_error(
+    endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEVSTRESS_HTTP_BACKOFF_S", "0.01")
+    monkeypatch.setenv("LEVSTRESS_HTTP_RETRIES", "1")
+    refused = SOURCES_BY_NAME[endpoint.source].client("http://127.0.0.1:9", demo=False)  # nothing listens
+    down = ingest(endpoint, FetchContext(refused, ("BTC",)), [YESTERDAY], tmp_path, today=TODAY)
+    assert down.days == [] and down.skipped_days == [YESTERDAY] and down.batch.accepted == 0
+    assert "request failed" in (down.skipped_reason or ""), down.skipped_reason
+
+    httpd = serve(lambda: b"<html><body>502 Bad Gateway</body></html>")
+    try:
+        client = SOURCES_BY_NAME[endpoint.source].client(f"http://127.0.0.1:{httpd.server_address[1]}", demo=True)
+        with pytest.raises(SourceError, match=rf"^{endpoint.source} .*"):
+            ingest(endpoint, FetchContext(client, ("BTC",)), [YESTERDAY], tmp_path, today=TODAY)
+    finally:
+        httpd.shutdown()

@@ -94,3 +94,14 @@
             m -> element_at(transform(array(array_sort(transform(a, v -> abs(v - m)))),
                 d -> {{ levstress.spark__array_median('d') }}), 1)), 1)), 1)
 {%- endmacro %}
+
+{#- The value of expr at the latest order among the rows where expr is set (NULL when none is). -#}
+{% macro last_value_by(expr, order) -%}
+{{ return(adapter.dispatch('last_value_by', 'levstress')(expr, order)) }}
+{%- endmacro %}
+{% macro default__last_value_by(expr, order) -%}
+arg_max({{ expr }}, case when {{ expr }} is not null then {{ order }} end)
+{%- endmacro %}
+{% macro spark__last_value_by(expr, order) -%}
+max_by({{ expr }}, case when {{ expr }} is not null then {{ order }} end)
+{%- endmacro %}

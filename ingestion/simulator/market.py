@@ -246,6 +246,20 @@ class Market:
         usd = VENUE_LIST[venue].oi_usd[asset] * np.exp(log_level) * relative_price**OI_PRICE_ELASTICITY
         return usd / price, usd
 
+    def long_short(self, venue: int, asset: int, times_ms: np.ndarray) -> dict[str, np.ndarray]:
+        """Positioning at the given moments: accounts crowd long when funding is rich (top traders a
+        little less), top traders' positions and taker flow follow the price's latest move."""
+        hours = np.clip((np.asarray(times_ms) - ORIGIN_MS) // HOUR_MS, 0, self.funding8.shape[0] - 1)
+        steps = np.clip((np.asarray(times_ms) - ORIGIN_MS) // STEP_MS, 0, self.norm_move.shape[0] - 1)
+        account = np.clip(1.6 + 8000 * self.funding8[hours, venue, asset], 0.4, 4.5)
+        flow = np.tanh(self.norm_move[steps, asset])
+        return {
+            "account": account,
+            "top_account": 0.85 * account,
+            "top_position": 1 + 0.4 * flow,
+            "taker": 1 + 0.3 * flow,
+        }
+
     def settled(self, venue: int, asset: int, lo_ms: int, hi_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """Settlements in [lo, hi], ascending: (times, rates). The rate settled at the end of an
         interval is the interval's mean; the first settlement is 8 h after the origin."""

@@ -26,10 +26,12 @@ from ingestion.rows import (
     ms_to_datetime,
     to_float,
 )
-from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
+from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_EVENTS, LONG_SHORT_RATIOS, OPEN_INTEREST
 from ingestion.sources.base import (
     Endpoint,
+    Fetch,
     FetchContext,
+    Parse,
     Source,
     Window,
     iter_records,
@@ -118,6 +120,55 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
             "open_interest_coins": r["sumOpenInterest"],
             "open_interest_usd": r["sumOpenInterestValue"],
         },
+    )
+
+
+# Long/short ratio endpoints under /futures/data: path -> (the measure it fills, its ratio field).
+RATIO_ENDPOINTS = {
+    "globalLongShortAccountRatio": ("account_ratio", "longShortRatio"),
+    "topLongShortAccountRatio": ("top_account_ratio", "longShortRatio"),
+    "topLongShortPositionRatio": ("top_position_ratio", "longShortRatio"),
+    "takerlongshortRatio": ("taker_buy_sell_ratio", "buySellRatio"),
+}
+
+
+def fetch_ratios(path: str) -> Fetch:
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page]:
+        return _walk(ctx, window, f"/futures/data/{path}", lambda r: r["timestamp"], HOUR_MS, period="1h")
+
+    return fetch
+
+
+def parse_ratios(path: str) -> Parse:
+    measure, field = RATIO_ENDPOINTS[path]
+
+    def parse(page: Page) -> Iterator[dict[str, Any]]:
+        sym = page.params["symbol"]  # the taker endpoint's rows name no symbol
+        return iter_records(
+            page,
+            require_list(page, _body(page), "response"),
+            lambda r: {
+                "exchange": EXCHANGE,
+                "asset": asset_of(sym),
+                "symbol": sym,
+                "observed_at": ms_to_datetime(r["timestamp"]),
+                measure: r[field],
+            },
+        )
+
+    return parse
+
+
+def ratio_endpoint(path: str) -> Endpoint:
+    measure, field = RATIO_ENDPOINTS[path]
+    return Endpoint(
+        EXCHANGE,
+        measure,
+        LONG_SHORT_RATIOS,
+        fetch_ratios(path),
+        parse_ratios(path),
+        f"Binance GET /futures/data/{path} (1h, `{field}`): {measure} in long_short_ratios.",
+        look_back_days=29,  # "only the data of the latest 30 days is available"
     )
 
 
@@ -260,5 +311,6 @@ SOURCE = Source(
             "Binance GET /fapi/v1/klines, hourly candles: the reference price.",
             coverage="complete",
         ),
+        *(ratio_endpoint(path) for path in RATIO_ENDPOINTS),
     ),
 )

@@ -14,7 +14,7 @@ from typing import Any
 
 from ingestion.http import Page, SourceError, http_error, shown
 from ingestion.rows import RowError, floor_hour, s_to_datetime, to_float
-from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_BUCKETS, OPEN_INTEREST
+from ingestion.schemas import CANDLES, FUNDING_RATES, LIQUIDATION_BUCKETS, LONG_SHORT_RATIOS, OPEN_INTEREST
 from ingestion.sources.base import (
     Endpoint,
     Fetch,
@@ -122,10 +122,17 @@ def _stats_pages(interval: str) -> Pages:
     return pages
 
 
-def fetch_liquidations(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    walk = _stats_pages(BUCKET)
-    for asset in ctx.assets:
-        yield from walk(ctx, window, asset, window.context(asset=asset))
+def _stats_pages_of_window(interval: str) -> Fetch:
+    walk = _stats_pages(interval)
+
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page]:
+        for asset in ctx.assets:
+            yield from walk(ctx, window, asset, window.context(asset=asset))
+
+    return fetch
+
+
+fetch_liquidations = _stats_pages_of_window(BUCKET)
 
 
 def _funding_pages(ctx: FetchContext, window: Window, asset: str, context: dict[str, Any]) -> Iterator[Page]:
@@ -204,6 +211,19 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
     )
 
 
+def parse_ratios(page: Page) -> Iterator[dict[str, Any]]:
+    return _records(
+        page,
+        lambda r: {
+            "observed_at": s_to_datetime(r["time"]),
+            "account_ratio": r["lsr_account"],
+            "top_account_ratio": r["top_lsr_account"],
+            "top_position_ratio": r["top_lsr_size"],
+            "taker_buy_sell_ratio": r["lsr_taker"],
+        },
+    )
+
+
 def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
     return _records(
         page,
@@ -252,6 +272,15 @@ SOURCE = Source(
             parse_open_interest,
             "Gate GET /futures/usdt/contract_stats (1h), open interest in USDT and in coins (x quanto_multiplier).",
             coverage="complete",
+        ),
+        Endpoint(
+            EXCHANGE,
+            "long_short_ratios",
+            LONG_SHORT_RATIOS,
+            _stats_pages_of_window(HOURLY),
+            parse_ratios,
+            "Gate GET /futures/usdt/contract_stats (1h): lsr_account, top_lsr_account, top_lsr_size (top traders' "
+            "position ratio) and lsr_taker.",
         ),
         Endpoint(
             EXCHANGE,

@@ -8,6 +8,8 @@
     * funding_rate_8h: open-interest-weighted mean over exchanges with funding and OI that day
     * price_close / price_range_pct: hourly reference candles (int_prices_daily)
     * dvol_close: Deribit DVOL (BTC, ETH only)
+    * account_long_short_ratio: mean over the exchanges with positioning data of the day's mean
+      account long/short ratio (fct_positioning_daily)
 -#}
 
 with liquidations as (
@@ -66,6 +68,12 @@ volatility as (
     from {{ ref('int_volatility_daily') }}
 ),
 
+positioning as (
+    select date, asset, avg(account_ratio_mean) as account_long_short_ratio
+    from {{ ref('fct_positioning_daily') }}
+    group by 1, 2
+),
+
 keys as (
     select date, asset from liquidations
     union
@@ -90,11 +98,13 @@ select
     p.price_close,
     p.price_range_pct,
     {{ levstress.safe_divide('l.total_liquidations_usd', 'o.open_interest_usd') }} as liquidations_to_oi,
-    v.dvol_close
+    v.dvol_close,
+    ps.account_long_short_ratio
 from keys as k
 left join liquidations as l on l.date = k.date and l.asset = k.asset
 left join open_interest_totals as o on o.date = k.date and o.asset = k.asset
 left join funding as f on f.date = k.date and f.asset = k.asset
 left join prices as p on p.date = k.date and p.asset = k.asset
 left join volatility as v on v.date = k.date and v.asset = k.asset
+left join positioning as ps on ps.date = k.date and ps.asset = k.asset
 where k.asset in {{ levstress.sql_list(var('tracked_assets')) }}

@@ -5,8 +5,9 @@
   Daily leverage stress per asset, all exchanges together.
 
   1. Components (oriented so that higher = more stress): long_share, liquidations_to_oi,
-     funding_rate_8h, oi_change_pct_1d, price compression (= -price_range_pct) and DVOL where
-     present (BTC, ETH).
+     funding_rate_8h, oi_change_pct_1d, price compression (= -price_range_pct), DVOL where
+     present (BTC, ETH) and crowded longs (the account long/short ratio) where a venue
+     publishes positioning (docs/methodology.md: why and with what weight).
   2. Each component's z-score against the asset's trailing stress_window_days (90) days,
      current day excluded, with at least stress_min_history_days (30) days of that component;
      limited to [stress_component_floor, stress_z_clip] = [0, 4]. The floor of 0 makes the
@@ -33,6 +34,7 @@
     'oi_change_pct_1d': 'oi_change_pct_1d',
     'price_compression': '-1 * price_range_pct',
     'dvol': 'dvol_close',
+    'crowded_longs': 'account_long_short_ratio',
 } -%}
 {%- set window_days = var('stress_window_days') | int -%}
 {%- set min_history = var('stress_min_history_days') | int -%}
@@ -216,6 +218,7 @@ final as (
         c.stress_composite,
         {{ levstress.negative_streak_days(incremental_window) }} as negative_funding_streak_days,
         c.complete_exchange_share,
+        c.account_long_short_ratio,
         cast(coalesce(le.liquidation_exchanges, 0) as integer) as liquidation_exchanges,
         cast(coalesce(le.expected_liquidation_exchanges, 0) as integer) as expected_liquidation_exchanges
     from composites as c

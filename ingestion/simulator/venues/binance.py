@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ingestion.simulator.bars import aligned, bars, candle_opens
@@ -33,6 +35,36 @@ def settle_jitter(index: np.ndarray, asset: int) -> np.ndarray:
     return (index * 7 + asset * 3) % 10
 
 
+# Path under /futures/data -> the simulated measure it serves.
+RATIO_PATHS = {
+    "globalLongShortAccountRatio": "account",
+    "topLongShortAccountRatio": "top_account",
+    "topLongShortPositionRatio": "top_position",
+    "takerlongshortRatio": "taker",
+}
+
+
+def _ratio_row(kind: str, symbol: str, time_ms: int, ratio: float) -> dict[str, object]:
+    """A row as Binance sends it: every number a string, the time a string of milliseconds; the
+    taker endpoint names no symbol and gives volumes, the others the two sides' shares."""
+    if kind == "taker":
+        sell = 1000.0
+        return {
+            "buySellRatio": fixed(ratio, 4),
+            "buyVol": fixed(ratio * sell, 4),
+            "sellVol": fixed(sell, 4),
+            "timestamp": str(time_ms),
+        }
+    long_share = ratio / (1 + ratio)
+    return {
+        "symbol": symbol,
+        "longShortRatio": fixed(ratio, 4),
+        "longAccount": fixed(long_share, 4),
+        "shortAccount": fixed(1 - long_share, 4),
+        "timestamp": str(time_ms),
+    }
+
+
 class Binance(VenueApp):
     source = "binance"
 
@@ -43,6 +75,7 @@ class Binance(VenueApp):
             ("GET", "/fapi/v1/fundingInfo"): lambda req: json_response([]),  # tracked symbols keep 8 h
             ("GET", "/futures/data/openInterestHist"): self.open_interest_hist,
             ("GET", "/fapi/v1/klines"): self.klines,
+            **{("GET", f"/futures/data/{path}"): self.ratio_history(kind) for path, kind in RATIO_PATHS.items()},
             ("GET", "/fapi/v1/openInterest"): self.open_interest,
             ("GET", "/fapi/v1/premiumIndex"): self.premium_index,
         }
@@ -140,6 +173,24 @@ class Binance(VenueApp):
                 for t, c, u, s in zip(times, coins, usd, supply, strict=True)
             ]
         )
+
+    def ratio_history(self, kind: str) -> Callable[[Request], Response]:
+        """The long/short ratio endpoints: the same window and periods as openInterestHist."""
+
+        def handler(req: Request) -> Response:
+            p = self.params(req)
+            asset = self.asset(p)
+            period = p.choice("period", OI_PERIODS, required=True) or "1h"
+            lo, hi, limit, from_start = self.window(p, 30, 500)
+            times = head_or_tail(aligned(lo, hi, OI_PERIODS[period] * MINUTE_MS, ORIGIN_MS, hi), limit, from_start)
+            assert asset is not None
+            ratios = self.ctx.market.long_short(VENUE, asset, times)[kind]
+            symbol = binance_symbol(ASSETS[asset])
+            return json_response(
+                [_ratio_row(kind, symbol, int(t), float(r)) for t, r in zip(times, ratios, strict=True)]
+            )
+
+        return handler
 
     def klines(self, req: Request) -> Response:
         p = self.params(req)

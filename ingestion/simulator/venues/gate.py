@@ -12,7 +12,7 @@ from ingestion.simulator.bars import aligned, bars, candle_opens
 from ingestion.simulator.catalog import ASSET_INDEX, ASSETS, EXCHANGE_INDEX, SPECS, gate_contract
 from ingestion.simulator.events import bucket_sums
 from ingestion.simulator.market import FUNDING_HOURS
-from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, STEP_MS, ms_to_day
+from ingestion.simulator.timegrid import DAY_MS, MINUTE_MS, ORIGIN_MS, ms_to_day
 from ingestion.simulator.venues.base import FAULT_ASSET, SimContext, VenueApp, first_int, interval_minutes, newest_first
 from ingestion.simulator.wire import Params, Reply, Request, Response, json_response, trimmed
 
@@ -105,15 +105,12 @@ class Gate(VenueApp):
         coins = bucket_sums(events, int(starts[0]), interval, starts.size, usd=False)
         oi_coins, oi_usd = market.open_interest(VENUE, asset, starts)
         mark = market.price_at(asset, starts) * market.basis_at(VENUE, starts)
-        hours = np.clip((starts - ORIGIN_MS) // HOUR_MS, 0, market.funding8.shape[0] - 1)
-        # Long/short account ratios: longs crowd in when funding is rich.
-        crowd = np.clip(1.6 + 8000 * market.funding8[hours, VENUE, asset], 0.4, 4.5)
-        flow = np.tanh(market.norm_move[np.clip((starts - ORIGIN_MS) // STEP_MS, 0, None), asset])
+        ratios = market.long_short(VENUE, asset, starts)
         return [
             {
                 "time": int(t) // 1000,
-                "lsr_taker": round(1 + 0.3 * float(f), 4),
-                "lsr_account": round(float(a), 4),
+                "lsr_taker": round(float(taker), 4),
+                "lsr_account": round(float(account), 4),
                 "long_liq_size": round(lc / quanto),
                 "long_liq_amount": round(float(lc), 6),
                 "long_liq_usd": round(float(lu), 4),
@@ -122,12 +119,19 @@ class Gate(VenueApp):
                 "short_liq_usd": round(float(su), 4),
                 "open_interest": round(float(oc) / quanto),
                 "open_interest_usd": round(float(ou), 4),
-                "top_lsr_account": round(0.85 * float(a), 4),
-                "top_lsr_size": round(1 + 0.4 * float(f), 4),
+                "top_lsr_account": round(float(top_account), 4),
+                "top_lsr_size": round(float(top_position), 4),
                 "mark_price": round(float(m), SPECS[coin].price_decimals),
             }
-            for t, f, a, (lc, sc), (lu, su), oc, ou, m in zip(
-                starts, flow, crowd, coins, usd, oi_coins, oi_usd, mark, strict=True
+            for t, taker, account, top_account, top_position, (lc, sc), (lu, su), oc, ou, m in zip(
+                starts,
+                *(ratios[k] for k in ("taker", "account", "top_account", "top_position")),
+                coins,
+                usd,
+                oi_coins,
+                oi_usd,
+                mark,
+                strict=True,
             )
         ]
 
