@@ -827,6 +827,26 @@ CASES: dict[str, Case] = {
             routes={"/v5/market/open-interest": lambda q: CASES["bybit_open_interest"].payload(_asset_of(q, "symbol"))},
         ),
         Case(
+            "bybit_account_ratio",
+            "GET /v5/market/account-ratio",
+            lambda a: {
+                "retCode": 0,
+                "retMsg": "OK",
+                "result": {
+                    "list": [
+                        {"symbol": _sym(a), "buyRatio": "0.6617", "sellRatio": "0.3383", "timestamp": str(t)}
+                        for t in _hours(2, 1, 0)
+                    ],
+                    "nextPageCursor": "",
+                },
+                "retExtInfo": {},
+                "time": START + DAY_MS,
+            },
+            lambda a: {"category": "linear", "symbol": _sym(a), "period": "1h", "limit": 500},
+            under("result", "list"),
+            routes={"/v5/market/account-ratio": lambda q: CASES["bybit_account_ratio"].payload(_asset_of(q, "symbol"))},
+        ),
+        Case(
             "okx_liquidations",
             "GET /api/v5/public/liquidation-orders",
             okx_liquidations,

@@ -16,6 +16,7 @@
     {"model": "stg_bybit__collector_uptime", "dataset": "collector_uptime", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "bybit_collector_uptime", "exchanges": ["bybit"]},
     {"model": "stg_bybit__funding", "dataset": "funding_rates", "whole": "complete", "sparse": false, "collector": false, "fill": false, "table": "bybit_funding", "exchanges": ["bybit"]},
     {"model": "stg_bybit__open_interest", "dataset": "open_interest", "whole": "complete", "sparse": false, "collector": false, "fill": false, "table": "bybit_open_interest", "exchanges": ["bybit"]},
+    {"model": "stg_bybit__account_ratio", "dataset": "long_short_ratios", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "bybit_account_ratio", "exchanges": ["bybit"]},
     {"model": "stg_okx__liquidations", "dataset": "liquidation_events", "whole": "throttled", "sparse": true, "collector": false, "fill": false, "table": "okx_liquidations", "exchanges": ["okx"]},
     {"model": "stg_okx__funding", "dataset": "funding_rates", "whole": "complete", "sparse": false, "collector": false, "fill": false, "table": "okx_funding", "exchanges": ["okx"]},
     {"model": "stg_okx__open_interest", "dataset": "open_interest", "whole": "complete", "sparse": false, "collector": false, "fill": false, "table": "okx_open_interest", "exchanges": ["okx"]},

@@ -12,9 +12,10 @@ from typing import Any
 
 from ingestion.http import Page, shown
 from ingestion.rows import floor_hour, ms_to_datetime, to_float
-from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
+from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, LONG_SHORT_RATIOS, OPEN_INTEREST
 from ingestion.sources.base import (
     Endpoint,
+    Fetch,
     FetchContext,
     Rejected,
     Source,
@@ -32,6 +33,7 @@ from ingestion.streams import LiquidationStream, StreamEvent
 EXCHANGE = "bybit"
 FUNDING_LIMIT = 200
 OI_LIMIT = 200
+RATIO_LIMIT = 500
 
 
 def symbol(asset: str) -> str:
@@ -87,27 +89,60 @@ def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
     )
 
 
-def fetch_open_interest(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    start, end = window.start_ms, window.end_ms
-    for asset in ctx.assets:
-        cursor = ""
-        while True:
-            params = {
-                "category": "linear",
-                "symbol": symbol(asset),
-                "intervalTime": "1h",
-                "startTime": start,
-                "endTime": end,
-                "limit": OI_LIMIT,
-            }
-            if cursor:
-                params["cursor"] = cursor
-            page = ctx.client.get("/v5/market/open-interest", params, window.context(asset=asset))
-            yield page
-            _result_list(page)
-            cursor = (page.json().get("result") or {}).get("nextPageCursor") or ""
-            if not cursor:
-                break
+def _cursor_walk(path: str, interval_param: str, limit: int) -> Fetch:
+    """Hourly series paged newest first with ``nextPageCursor`` until it comes back empty."""
+
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page]:
+        for asset in ctx.assets:
+            cursor = ""
+            while True:
+                params = {
+                    "category": "linear",
+                    "symbol": symbol(asset),
+                    interval_param: "1h",
+                    "startTime": window.start_ms,
+                    "endTime": window.end_ms,
+                    "limit": limit,
+                }
+                if cursor:
+                    params["cursor"] = cursor
+                page = ctx.client.get(path, params, window.context(asset=asset))
+                yield page
+                _result_list(page)
+                cursor = (page.json().get("result") or {}).get("nextPageCursor") or ""
+                if not cursor:
+                    break
+
+    return fetch
+
+
+fetch_open_interest = _cursor_walk("/v5/market/open-interest", "intervalTime", OI_LIMIT)
+fetch_account_ratio = _cursor_walk("/v5/market/account-ratio", "period", RATIO_LIMIT)
+
+
+def parse_account_ratio(page: Page) -> Iterator[dict[str, Any]]:
+    """buyRatio / sellRatio: the shares of accounts net long and net short."""
+    sym = page.params["symbol"]
+    return iter_records(
+        page,
+        _result_list(page),
+        lambda r: {
+            "exchange": EXCHANGE,
+            "asset": sym.removesuffix("USDT"),
+            "symbol": sym,
+            "observed_at": ms_to_datetime(r["timestamp"]),
+            "account_ratio": _ratio(r["buyRatio"], r["sellRatio"]),
+        },
+    )
+
+
+def _ratio(long_share: Any, short_share: Any) -> float | None:
+    longs, shorts = to_float(long_share), to_float(short_share)
+    if longs is None or shorts is None:
+        return None
+    if shorts <= 0:
+        raise ValueError(f"sellRatio {short_share!r}: no short accounts, the ratio is undefined")
+    return longs / shorts
 
 
 def _oi_row(sym: str, r: dict[str, Any]) -> dict[str, Any]:
@@ -225,6 +260,15 @@ SOURCE = Source(
             parse_open_interest,
             "Bybit GET /v5/market/open-interest, hourly, one side in coins.",
             coverage="complete",
+        ),
+        Endpoint(
+            EXCHANGE,
+            "account_ratio",
+            LONG_SHORT_RATIOS,
+            fetch_account_ratio,
+            parse_account_ratio,
+            "Bybit GET /v5/market/account-ratio (1h): buyRatio / sellRatio, accounts net long per account net "
+            "short (served since 2020-07-20).",
         ),
     ),
 )

@@ -27,6 +27,7 @@ class Bybit(VenueApp):
         self.routes = {
             ("GET", "/v5/market/funding/history"): self.funding_history,
             ("GET", "/v5/market/open-interest"): self.open_interest,
+            ("GET", "/v5/market/account-ratio"): self.account_ratio,
             ("GET", "/v5/market/kline"): self.kline,
             ("GET", "/v5/market/instruments-info"): self.instruments,
         }
@@ -86,26 +87,42 @@ class Bybit(VenueApp):
         ]
         return self.envelope({"category": category, "list": rows})
 
-    def open_interest(self, req: Request) -> Response:
+    def _cursor_page(self, req: Request, interval_param: str, max_limit: int) -> tuple[Params, np.ndarray, str]:
+        """The newest-first page of period starts a cursor-paged endpoint answers, and the next cursor."""
         p = self.params(req)
-        category = self.category(p)
-        asset, symbol = self.symbol(p)
-        interval = p.choice("intervalTime", OI_INTERVALS, required=True) or "1h"
-        limit = p.integer("limit", 50, lo=1, hi=200) or 50
+        interval = p.choice(interval_param, OI_INTERVALS, required=True) or "1h"
+        limit = p.integer("limit", 50, lo=1, hi=max_limit) or 50
         lo, hi = self.bounds(p, "startTime", "endTime")
         cursor = p.text("cursor")
         if cursor:
             hi = min(hi, self.cursor_time(cursor) - 1)
         times = newest_first(aligned(lo, hi, OI_INTERVALS[interval] * MINUTE_MS, ORIGIN_MS, hi), limit + 1)
         page, more = times[:limit], times.size > limit
+        return p, page, self.make_cursor(int(page[-1])) if more else ""
+
+    def open_interest(self, req: Request) -> Response:
+        p, page, next_cursor = self._cursor_page(req, "intervalTime", 200)
+        category = self.category(p)
+        asset, symbol = self.symbol(p)
         coins, _ = self.ctx.market.open_interest(VENUE, asset, page)
         single = np.round(coins, 3)
         rows = [
             {"openInterest": fixed(2 * s, 8), "singleOpenInterest": fixed(s, 3), "timestamp": str(int(t))}
             for t, s in zip(page, single, strict=True)
         ]
-        next_cursor = self.make_cursor(int(page[-1])) if more else ""
         return self.envelope({"symbol": symbol, "category": category, "list": rows, "nextPageCursor": next_cursor})
+
+    def account_ratio(self, req: Request) -> Response:
+        """Shares of accounts net long and net short (buyRatio / sellRatio), strings, newest first."""
+        p, page, next_cursor = self._cursor_page(req, "period", 500)
+        self.category(p)
+        asset, symbol = self.symbol(p)
+        long_share = np.round(1 - 1 / (1 + self.ctx.market.long_short(VENUE, asset, page)["account"]), 4)
+        rows = [
+            {"symbol": symbol, "buyRatio": fixed(s, 4), "sellRatio": fixed(1 - s, 4), "timestamp": str(int(t))}
+            for t, s in zip(page, long_share, strict=True)
+        ]
+        return self.envelope({"list": rows, "nextPageCursor": next_cursor})
 
     @staticmethod
     def make_cursor(last_ms: int) -> str:
