@@ -30,7 +30,8 @@ from ingestion.schemas import COLLECTOR_UPTIME
 from ingestion.sources.base import Absent, Endpoint, FetchContext, Rejected, Window, rejected
 
 SESSIONS_FILE = "_sessions.ndjson"
-NOT_AN_OBJECT_LINE = re.compile(rb"(?:^|\n)[ \t\r]*[^{\s]")
+# A line (after the first) that does not open an object; the leading "\n" lets re scan fast.
+NOT_AN_OBJECT_LINE = re.compile(rb"\n[ \t\r]*[^{\s]")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def tape_table(page: Page) -> pa.Table:
     BulkUnfit when a line is not JSON or a field changes type, so the per-message parser names it."""
     # pyarrow 26's reader crashes the process on a first line that is JSON but not an object
     # (`null`) and takes field names that are not UTF-8; such lines are the per-message parser's.
-    if NOT_AN_OBJECT_LINE.search(page.body):
+    if not page.body.lstrip().startswith(b"{") or NOT_AN_OBJECT_LINE.search(page.body):
         raise BulkUnfit("a line is not a JSON object")
     try:
         page.body.decode("utf-8")
