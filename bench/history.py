@@ -19,6 +19,7 @@ from storage import DuckDBEngine, Paths
 SCHEMAS = ("raw", "marts")
 TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 DAY_COLUMNS = ("partition_date", "date", "hour_start")  # the column a table's rows are dated by
+REFERENCE_PREFIX = "ref_"  # dbt seeds (past episodes): reference rows, not history to tile
 HASHED_KEYS = ("alert_id",)  # keys hashed from a date: a copy gets its own, as a rebuilt day would
 
 
@@ -47,7 +48,7 @@ def extend_history(home: Path, real_first: date, real_last: date, wanted_first: 
             ).fetchall()
             temporal = {name: kind for name, kind in columns if kind in TEMPORAL}
             day_column = next((c for c in DAY_COLUMNS if c in temporal), next(iter(temporal), None))
-            if day_column is None or copies == 0:
+            if day_column is None or copies == 0 or table.startswith(REFERENCE_PREFIX):
                 continue
             target = f"{_q(schema)}.{_q(table)}"
             total = 0

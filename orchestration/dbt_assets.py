@@ -131,6 +131,7 @@ def dbt_models(
         *(["--selector", TABLES_AND_TESTS] if views_current else []),
     ]
     target = run_target_path(paths.dbt_runs, context.run_id)
+    reuse_parse(paths.dbt_parse_state, target)
     # Events are held until dbt exits: only then can this process open the DuckDB file (one
     # writer) to count each table's rows for its materialization. A failed build still reports
     # every model that did build before the error is raised.
@@ -146,6 +147,7 @@ def dbt_models(
     built = [_relation(e) for e in events if isinstance(e, dg.Output)]
     if failure is None and (views_current or views <= set(built)):
         paths.views_fingerprint.write_text(fingerprint)
+    keep_parse(target, paths.dbt_parse_state)
     # After a failure dbt may still be running and holding the warehouse: report it, count nothing.
     counts = warehouse.engine().row_counts(built) if built and failure is None else {}
     counted = [
@@ -245,6 +247,25 @@ def _relation(output: dg.Output) -> tuple[str, str]:
     is its own schema."""
     schema, _, name = output.output_name.partition("__")
     return schema, name
+
+
+PARSE_STATE = "partial_parse.msgpack"
+
+
+def reuse_parse(kept: Path, target: Path) -> None:
+    """Start this run's dbt from the parse state of the last run on this home. dagster-dbt copies
+    the project's own (from `make setup`) only into an empty target, and dbt re-parses everything
+    when the profile's environment (LEVSTRESS_HOME) differs from that parse's (~5 s); a home's own
+    state differs at most by the files that changed, which dbt re-parses itself."""
+    if kept.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, target / PARSE_STATE)
+
+
+def keep_parse(target: Path, kept: Path) -> None:
+    if (target / PARSE_STATE).exists():
+        shutil.copyfile(target / PARSE_STATE, kept.with_suffix(".tmp"))
+        kept.with_suffix(".tmp").replace(kept)
 
 
 def run_target_path(root: Path, run_id: str, keep: int = KEPT_DBT_RUNS) -> Path:

@@ -40,6 +40,11 @@ class Paths:
         return self.home / "dbt_runs"
 
     @property
+    def dbt_parse_state(self) -> Path:
+        """dbt's partial-parse state of the last run on this home (orchestration.dbt_assets)."""
+        return self.home / "dbt_partial_parse.msgpack"
+
+    @property
     def views_fingerprint(self) -> Path:
         """The project version whose views and seeds the warehouse holds (its last good dbt build)."""
         return self.home / "dbt_views.fingerprint"
