@@ -7,7 +7,7 @@ per second, so Binance totals are a floor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -142,21 +142,17 @@ def fetch_ratios(path: str) -> Fetch:
 def parse_ratios(path: str) -> Parse:
     measure, field = RATIO_ENDPOINTS[path]
 
-    def parse(page: Page) -> Iterator[dict[str, Any]]:
-        sym = page.params["symbol"]  # the taker endpoint's rows name no symbol
-        return iter_records(
-            page,
-            require_list(page, _body(page), "response"),
-            lambda r: {
-                "exchange": EXCHANGE,
-                "asset": asset_of(sym),
-                "symbol": sym,
-                "observed_at": ms_to_datetime(r["timestamp"]),
-                measure: r[field],
-            },
-        )
+    def parse(page: Page) -> Iterator[dict[str, Any]]:  # the taker endpoint's rows name no symbol
+        return _rows_of_symbol(page, lambda r: {"observed_at": ms_to_datetime(r["timestamp"]), measure: r[field]})
 
     return parse
+
+
+def _rows_of_symbol(page: Page, build: Callable[[Any], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The rows of a page asked for one symbol (the request names it, the rows may not)."""
+    sym = page.params["symbol"]
+    market = {"exchange": EXCHANGE, "asset": asset_of(sym), "symbol": sym}
+    return iter_records(page, require_list(page, _body(page), "response"), lambda r: {**market, **build(r)})
 
 
 def ratio_endpoint(path: str) -> Endpoint:
@@ -177,14 +173,9 @@ def fetch_klines(ctx: FetchContext, window: Window) -> Iterator[Page]:
 
 
 def parse_klines(page: Page) -> Iterator[dict[str, Any]]:
-    sym = page.params["symbol"]
-    return iter_records(
+    return _rows_of_symbol(
         page,
-        require_list(page, _body(page), "response"),
         lambda r: {
-            "exchange": EXCHANGE,
-            "asset": asset_of(sym),
-            "symbol": sym,
             "open_time": ms_to_datetime(r[0]),
             "interval_minutes": 60,
             "open": r[1],

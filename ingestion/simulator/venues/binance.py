@@ -151,13 +151,17 @@ class Binance(VenueApp):
         market = self.ctx.market
         return market.price_at(asset, times) * market.basis_at(VENUE, times)
 
-    def open_interest_hist(self, req: Request) -> Response:
+    def period_points(self, req: Request) -> tuple[int, np.ndarray]:
+        """(asset, period starts) of a /futures/data request: symbol, period, window and limit."""
         p = self.params(req)
         asset = self.asset(p)
         period = p.choice("period", OI_PERIODS, required=True) or "1h"
         lo, hi, limit, from_start = self.window(p, 30, 500)
-        times = head_or_tail(aligned(lo, hi, OI_PERIODS[period] * MINUTE_MS, ORIGIN_MS, hi), limit, from_start)
         assert asset is not None
+        return asset, head_or_tail(aligned(lo, hi, OI_PERIODS[period] * MINUTE_MS, ORIGIN_MS, hi), limit, from_start)
+
+    def open_interest_hist(self, req: Request) -> Response:
+        asset, times = self.period_points(req)
         coins, usd = self.ctx.market.open_interest(VENUE, asset, times)
         supply = supply_of(TRACKED_COIN[ASSETS[asset]], times)
         symbol = binance_symbol(ASSETS[asset])
@@ -178,12 +182,7 @@ class Binance(VenueApp):
         """The long/short ratio endpoints: the same window and periods as openInterestHist."""
 
         def handler(req: Request) -> Response:
-            p = self.params(req)
-            asset = self.asset(p)
-            period = p.choice("period", OI_PERIODS, required=True) or "1h"
-            lo, hi, limit, from_start = self.window(p, 30, 500)
-            times = head_or_tail(aligned(lo, hi, OI_PERIODS[period] * MINUTE_MS, ORIGIN_MS, hi), limit, from_start)
-            assert asset is not None
+            asset, times = self.period_points(req)
             ratios = self.ctx.market.long_short(VENUE, asset, times)[kind]
             symbol = binance_symbol(ASSETS[asset])
             return json_response(
