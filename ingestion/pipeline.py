@@ -273,8 +273,10 @@ def _parse(endpoint: Endpoint, window: Window, pages: list[Page], refs: list[str
         if endpoint.parse_columns is not None:
             try:
                 table = endpoint.parse_columns(page)
-            except BulkUnfit:
-                pass  # the per-record parser reads it and names each bad row
+            except (BulkUnfit, pa.ArrowException):
+                # Any Arrow error means the payload is not uniform: the per-record parser reads it
+                # and names each bad row.
+                pass
             else:
                 parsed.chunks.append(ColumnChunk(table, _days_of(table, time_column, window), ref))
                 continue

@@ -295,8 +295,23 @@ def _row(table: pa.Table, index: int, dataset: Dataset) -> dict[str, Any]:
 # time; anything a map cannot convert exactly makes the payload BulkUnfit.
 
 
+def _numbers_or_strings(values: pa.Array | pa.ChunkedArray, what: str) -> None:
+    """Arrow casts booleans to numbers (true -> 1); the per-record converters reject them, as they
+    reject objects and lists, so a column of any other type is not taken whole."""
+    kind = values.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_string(kind)):
+        raise BulkUnfit(f"{what} arrived as {kind}")
+
+
+def bulk_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    if not pa.types.is_string(values.type):
+        raise BulkUnfit(f"a text field arrived as {values.type}")
+    return values
+
+
 def bulk_numbers(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Numbers sent as JSON numbers or strings, as doubles (Arrow parses strings exactly)."""
+    _numbers_or_strings(values, "a number")
     try:
         numbers = pc.cast(values, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -308,6 +323,7 @@ def bulk_numbers(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def bulk_ms_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Epoch milliseconds (numbers or digit strings) as UTC timestamps, in the range ms_to_datetime takes."""
+    _numbers_or_strings(values, "a time")
     try:
         millis = pc.cast(values, pa.int64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -319,6 +335,9 @@ def bulk_ms_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def bulk_unless_zero(values: pa.Array, fallback: pa.Array) -> pa.Array:
     """``values`` where set and not zero, else ``fallback`` (an average fill price of 0 means none yet)."""
+    for column in (values, fallback):
+        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+            raise BulkUnfit(f"a number arrived as {column.type}")
     return pc.if_else(pc.fill_null(pc.not_equal(values, 0), False), values, fallback)
 
 

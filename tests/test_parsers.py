@@ -404,3 +404,20 @@ def test_binance_tape_the_column_reader_cannot_take_goes_record_by_record(first_
     column_wise, by_record = _both_paths("binance_liquidations", body)
     assert column_wise.accepted == 1 and column_wise.rejected == 1
     assert _sorted(column_wise.rejects) == _sorted(by_record.rejects)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"ap": True, "p": True}, {"s": 7}, {"S": None}, {"T": False}],
+    ids=["booleans-as-prices", "number-as-symbol", "null-side", "boolean-time"],
+)
+def test_binance_tape_fields_of_another_type_in_every_message_are_read_record_by_record(change):
+    """Arrow would cast a column of booleans to numbers (true -> 1.0); such tapes go record by
+    record, where each message is rejected with its reason, exactly as before the column path."""
+    messages = [force_order("SELL"), force_order("BUY", 1768450001119)]
+    for message in messages:
+        message["o"].update(change)
+    column_wise, by_record = _both_paths("binance_liquidations", tape(*messages))
+    assert _sorted(column_wise.table) == _sorted(by_record.table)
+    assert _sorted(column_wise.rejects) == _sorted(by_record.rejects)
+    assert column_wise.rejected == 2 or change == {"T": False}  # T false -> the message time stands in

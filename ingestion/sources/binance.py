@@ -20,6 +20,7 @@ from ingestion.rows import (
     bulk_ms_timestamps,
     bulk_numbers,
     bulk_required,
+    bulk_strings,
     bulk_unless_zero,
     bulk_without_suffix,
     floor_hour,
@@ -213,7 +214,8 @@ def liquidation_columns(page: Page) -> pa.Table:
     messages = tape_table(page)
     if "data" in messages.column_names:  # combined-stream envelopes: the per-message parser unwraps them
         raise BulkUnfit("combined-stream messages")
-    order = {name: tape_field(messages, "o", name) for name in ("s", "S", "ap", "p", "z", "q")}
+    order = {name: tape_field(messages, "o", name) for name in ("ap", "p", "z", "q")}
+    order |= {name: bulk_strings(tape_field(messages, "o", name)) for name in ("s", "S")}
     traded = tape_field(messages, "o", "T") if "T" in messages.schema.field("o").type.names else None
     sent = tape_field(messages, "E")
     price = bulk_unless_zero(bulk_numbers(order["ap"]), bulk_numbers(order["p"]))
