@@ -295,12 +295,17 @@ def _row(table: pa.Table, index: int, dataset: Dataset) -> dict[str, Any]:
 # time; anything a map cannot convert exactly makes the payload BulkUnfit.
 
 
-def _numbers_or_strings(values: pa.Array | pa.ChunkedArray, what: str) -> None:
-    """Arrow casts booleans to numbers (true -> 1); the per-record converters reject them, as they
-    reject objects and lists, so a column of any other type is not taken whole."""
+def _cast_numbers(values: pa.Array | pa.ChunkedArray, target: pa.DataType, what: str) -> pa.Array:
+    """JSON numbers or numeric strings cast to ``target``. Arrow would also cast booleans (true -> 1);
+    the per-record converters reject them, as they reject objects and lists, so a column of any
+    other type, or a value that does not convert, is not taken whole."""
     kind = values.type
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_string(kind)):
         raise BulkUnfit(f"{what} arrived as {kind}")
+    try:
+        return pc.cast(values, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise BulkUnfit(f"not all {what}: {exc}") from exc
 
 
 def bulk_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -311,11 +316,7 @@ def bulk_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArr
 
 def bulk_numbers(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Numbers sent as JSON numbers or strings, as doubles (Arrow parses strings exactly)."""
-    _numbers_or_strings(values, "a number")
-    try:
-        numbers = pc.cast(values, pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise BulkUnfit(f"not all numbers: {exc}") from exc
+    numbers = _cast_numbers(values, pa.float64(), "numbers")
     if not pc.all(pc.is_finite(pc.fill_null(numbers, 0.0))).as_py():
         raise BulkUnfit("a number is not finite")
     return numbers
@@ -323,11 +324,7 @@ def bulk_numbers(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def bulk_ms_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Epoch milliseconds (numbers or digit strings) as UTC timestamps, in the range ms_to_datetime takes."""
-    _numbers_or_strings(values, "a time")
-    try:
-        millis = pc.cast(values, pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise BulkUnfit(f"not all epoch milliseconds: {exc}") from exc
+    millis = _cast_numbers(values, pa.int64(), "epoch milliseconds")
     if not pc.all(pc.and_(pc.greater(millis, 0), pc.less(millis, 4_102_444_800_000))).as_py():
         raise BulkUnfit("a timestamp is out of range")
     return pc.cast(pc.cast(millis, pa.timestamp("ms")), pa.timestamp("us"))
