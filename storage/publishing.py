@@ -5,10 +5,12 @@ Parquet tables)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +33,12 @@ def publish_marts(con: duckdb.DuckDBPyConnection, paths: Paths, marts: Mapping[s
     and their manifest are written into a new version folder and ``export`` (a symlink) is
     switched to it in one rename. Readers see the old or the new copy of each, never a mix or a
     torn file; the previous version stays on disk for readers still holding it. Both carry the
-    same version id (``meta.publication`` in the snapshot, ``version`` in the manifest)."""
+    same version id (``meta.publication`` in the snapshot, ``version`` in the manifest).
+
+    A month whose rows did not change since the last publication (same content fingerprint) is
+    hard-linked from the previous version instead of written again, so a daily run writes the
+    months it touched, not all history; the fingerprint is of the rows, not of the run's window,
+    so a rebuild that changed a month outside the window still rewrites it."""
     serving_tmp = paths.serving.with_name(f".{paths.serving.name}.{os.getpid()}.tmp")
     serving_tmp.unlink(missing_ok=True)
     published_at = datetime.now(UTC)
@@ -40,6 +47,8 @@ def publish_marts(con: duckdb.DuckDBPyConnection, paths: Paths, marts: Mapping[s
     version_dir = versions / version
     counts: dict[str, int] = {}
     files: dict[str, list[str]] = {}
+    fingerprints: dict[str, dict[str, str]] = {}
+    reusable = _previous_export(paths.export)
     con.execute(f"ATTACH '{serving_tmp}' AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
     try:
         con.execute("CREATE SCHEMA serving.marts")
@@ -48,7 +57,9 @@ def publish_marts(con: duckdb.DuckDBPyConnection, paths: Paths, marts: Mapping[s
             select = ", ".join(quote(c) for c in columns)
             con.execute(f"CREATE TABLE {published} AS SELECT {select} FROM marts.{quote(mart)}")
             counts[mart] = con.execute(f"SELECT count(*) FROM {published}").fetchone()[0]
-            files[mart] = _export_by_month(con, mart, published, _time_column(columns), version_dir / mart)
+            export = MartExport(mart, published, _time_column(columns), version_dir / mart)
+            fingerprints[mart] = export.fingerprints(con)
+            files[mart] = export.write(con, fingerprints[mart], reusable)
         con.execute("CREATE SCHEMA serving.meta")
         con.execute(
             "CREATE TABLE serving.meta.publication AS SELECT ?::VARCHAR AS version, ?::TIMESTAMPTZ AS published_at",
@@ -62,6 +73,7 @@ def publish_marts(con: duckdb.DuckDBPyConnection, paths: Paths, marts: Mapping[s
         "layout": "export/<mart>/<mart>_<YYYY-MM>.parquet: one file per calendar month of the mart's time column",
         "row_counts": counts,
         "files": files,
+        "fingerprints": fingerprints,
     }
     (version_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     fsync(version_dir / "manifest.json")
@@ -80,24 +92,84 @@ def _time_column(columns: Sequence[str]) -> str:
     return next(c for c in TIME_COLUMNS if c in columns)
 
 
-def _export_by_month(
-    con: duckdb.DuckDBPyConnection, mart: str, relation: str, time_column: str, directory: Path
-) -> list[str]:
-    """One zstd Parquet file per calendar month, rows in time order, so engines skip whole files
-    by name or by their min/max statistics; column types are the table's."""
-    directory.mkdir(parents=True, exist_ok=True)
-    column = quote(time_column)
-    months = [
-        m for (m,) in con.execute(f"SELECT DISTINCT strftime({column}, '%Y-%m') FROM {relation} ORDER BY 1").fetchall()
-    ]
-    names = []
-    for month in months:
-        path = directory / f"{mart}_{month}.parquet"
-        rows = f"SELECT * FROM {relation} WHERE strftime({column}, '%Y-%m') = '{month}' ORDER BY {column}"
-        con.execute(f"COPY ({rows}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
-        fsync(path)
-        names.append(path.name)
-    return names
+@dataclass(frozen=True)
+class PreviousExport:
+    """The published export version a new one can reuse unchanged month files from."""
+
+    directory: Path
+    fingerprints: Mapping[str, Mapping[str, str]]
+
+    def reusable(self, mart: str, month: str, fingerprint: str) -> Path | None:
+        path = self.directory / mart / f"{mart}_{month}.parquet"
+        if self.fingerprints.get(mart, {}).get(month) == fingerprint and path.is_file():
+            return path
+        return None
+
+
+def _previous_export(export: Path) -> PreviousExport | None:
+    """None when nothing was published yet, or when the last publication predates fingerprints
+    (or its manifest cannot be read): then every month is written."""
+    try:
+        manifest = json.loads((export / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest.get("fingerprints"), dict):
+        return None
+    return PreviousExport(export.resolve(), manifest["fingerprints"])
+
+
+@dataclass(frozen=True)
+class MartExport:
+    """One zstd Parquet file per calendar month of a mart, rows in time order, so engines skip
+    whole files by name or by their min/max statistics; column types are the table's."""
+
+    mart: str
+    relation: str
+    time_column: str
+    directory: Path
+
+    @property
+    def month_expr(self) -> str:
+        return f"strftime({quote(self.time_column)}, '%Y-%m')"
+
+    def fingerprints(self, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        """month -> a fingerprint of its rows (count, order-independent sum of row hashes) and of
+        the table's column names and types, so a schema change rewrites every month."""
+        schema = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {self.relation})").fetchall()
+        columns = ", ".join(quote(name) for name, _ in schema)
+        rows = con.execute(
+            f"SELECT {self.month_expr} AS month, count(*), sum(hash({columns})::HUGEINT)::VARCHAR "
+            f"FROM {self.relation} GROUP BY ALL ORDER BY month"
+        ).fetchall()
+        table_hash = hashlib.sha256(repr(schema).encode()).hexdigest()[:16]
+        return {month: f"{table_hash}:{count}:{row_hash}" for month, count, row_hash in rows}
+
+    def write(
+        self, con: duckdb.DuckDBPyConnection, fingerprints: Mapping[str, str], previous: PreviousExport | None
+    ) -> list[str]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        names = []
+        for month, fingerprint in fingerprints.items():
+            path = self.directory / f"{self.mart}_{month}.parquet"
+            unchanged = previous.reusable(self.mart, month, fingerprint) if previous else None
+            if unchanged is None or not _hard_link(unchanged, path):
+                rows = (
+                    f"SELECT * FROM {self.relation} WHERE {self.month_expr} = '{month}' "
+                    f"ORDER BY {quote(self.time_column)}"
+                )
+                con.execute(f"COPY ({rows}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+                fsync(path)
+            names.append(path.name)
+        return names
+
+
+def _hard_link(source: Path, link: Path) -> bool:
+    """False where the file system has no hard links (the month is then written again)."""
+    try:
+        os.link(source, link)
+    except OSError:
+        return False
+    return True
 
 
 def _retire_unversioned_export(export: Path, versions: Path) -> None:

@@ -36,6 +36,20 @@ def mart_rows(database: Path) -> dict[str, list[tuple]]:
         return {m: con.execute(f"SELECT * FROM marts.{m} ORDER BY ALL").fetchall() for m in MARTS}
 
 
+def export_rows(home: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows as the Parquet exports hold them, sorted: to compare with the snapshot."""
+    with duckdb.connect() as con:
+        return {
+            m: con.execute(f"SELECT * FROM read_parquet('{home / 'export' / m}/*.parquet') ORDER BY ALL").fetchall()
+            for m in MARTS
+        }
+
+
+def export_files(home: Path) -> dict[str, int]:
+    """Each published Parquet file (mart/file name) and its inode: which files a publication wrote."""
+    return {f"{p.parent.name}/{p.name}": p.stat().st_ino for p in (home / "export").resolve().glob("*/*.parquet")}
+
+
 def _same(a: object, b: object) -> bool:
     # DuckDB's parallel aggregation may add floats in another order from one run to the next,
     # which moves the last bits and nothing else.

@@ -17,7 +17,16 @@ import pytest
 
 from orchestration.dbt_assets import DBT_PROJECT_DIR
 from tests.conftest import COVERAGE_CHECKS_FILE, HISTORY_END, HISTORY_START
-from tests.pipeline_helpers import MARTS, assert_marts_equal, copy_home, mart_rows, run_range, snapshot_counts
+from tests.pipeline_helpers import (
+    MARTS,
+    assert_marts_equal,
+    copy_home,
+    export_files,
+    export_rows,
+    mart_rows,
+    run_range,
+    snapshot_counts,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -197,6 +206,7 @@ def test_a_collector_outage_is_flagged_then_filled_from_coinalyze_by_the_catch_u
 
     # The sensor after a daily run and `levstress catch-up` make the same plan: one run for the day.
     assert [r.partition_key for r in _catch_up_requests()] == [OUTAGE_DAY]
+    files_before = export_files(history_home)
     main(["catch-up"])
     out = capsys.readouterr().out
     assert f"catch-up: {OUTAGE_DAY} bybit from coinalyze_liquidation_fills" in out and "cannot fill" not in out
@@ -214,6 +224,13 @@ def test_a_collector_outage_is_flagged_then_filled_from_coinalyze_by_the_catch_u
         ).fetchone()[0]
     assert sum(r[2] + r[3] for r in filled) == pytest.approx(fills, rel=1e-9)
     assert _bybit_on(serving, "2026-01-15") == neighbour
+    # Its publication wrote the months whose rows changed and hard-linked the rest from the
+    # previous version: the exports still equal the snapshot, row for row.
+    files_after = export_files(history_home)
+    kept = {name for name, inode in files_after.items() if files_before.get(name) == inode}
+    assert "fct_liquidations_hourly/fct_liquidations_hourly_2025-11.parquet" in kept
+    assert "fct_liquidations_hourly/fct_liquidations_hourly_2026-01.parquet" not in kept
+    assert_marts_equal(export_rows(history_home), mart_rows(serving))
 
     main(["coverage", "--from", "2026-01-15", "--to", "2026-01-17"])
     lines = capsys.readouterr().out.splitlines()
