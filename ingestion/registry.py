@@ -3,7 +3,18 @@ plus one line here; raw assets, landing archives, rejects and raw checks follow 
 
 from __future__ import annotations
 
-from ingestion.sources import binance, bybit, coinalyze, coingecko, coinglass, deribit, gate, hyperliquid, okx
+from ingestion.sources import (
+    binance,
+    binance_archive,
+    bybit,
+    coinalyze,
+    coingecko,
+    coinglass,
+    deribit,
+    gate,
+    hyperliquid,
+    okx,
+)
 from ingestion.sources.base import Endpoint, Source
 
 SOURCES: tuple[Source, ...] = (
@@ -16,6 +27,7 @@ SOURCES: tuple[Source, ...] = (
     coinglass.SOURCE,
     coingecko.SOURCE,
     deribit.SOURCE,
+    binance_archive.SOURCE,  # last: where a live endpoint has the same hour, the live one is used
 )
 
 ENDPOINTS: dict[str, Endpoint] = {e.table: e for s in SOURCES for e in s.endpoints}

@@ -94,6 +94,7 @@ def _registry_entry(source: Source, endpoint: Endpoint) -> str:
         "collector": endpoint.from_collector and endpoint.dataset is LIQUIDATION_EVENTS,
         "fill": endpoint.fills is not None,
         "table": endpoint.table,
+        "source": endpoint.source,
         "exchanges": list(endpoint_exchanges(endpoint, source)),
     }
     return "    " + json.dumps(entry).replace("null", "none")

@@ -16,11 +16,15 @@ process (``Page``), or answered in process by a requests adapter for the fetch p
 from __future__ import annotations
 
 import copy
+import csv
 import dataclasses
 import gzip
+import hashlib
+import io
 import json
 import math
 import re
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +47,7 @@ from ingestion.pipeline import _build, archive_path, ingest, replay
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.rows import to_float
 from ingestion.schemas import LINEAGE_COLUMNS, REJECTS_SCHEMA, Check
+from ingestion.simulator.venues.binance_archive import METRICS_HEADER
 from ingestion.sources.base import Endpoint, FetchContext, Window
 from ingestion.sources.binance import RATIO_ENDPOINTS as BINANCE_RATIOS
 from ingestion.sources.tape import SESSIONS_FILE, CollectorTapes
@@ -1294,7 +1299,7 @@ STATUSES = st.sampled_from([200, 200, 200, 201, 204, 301, 400, 401, 403, 404, 41
 
 
 def test_every_registered_endpoint_has_a_hostile_case():
-    assert set(CASES) == set(ENDPOINTS)
+    assert set(CASES) | set(ARCHIVE_TABLES) == set(ENDPOINTS) and not set(CASES) & set(ARCHIVE_TABLES)
     for table, case in CASES.items():
         assert case.endpoint.startswith(("GET ", "POST ", "collector"))
         assert ENDPOINTS[table].from_collector == case.tape
@@ -1392,6 +1397,148 @@ def test_numbers_sent_as_strings_parse_exactly(table, data):
     flipped = _build(ENDPOINTS[table], WINDOW, [case.page("BTC", case.encode(payload))], [REF]).batch
     assert flipped.rejected == 0, flipped.rejects.to_pylist()
     assert flipped.table.equals(clean.table)
+
+
+# --- the data archive: checksummed zips of CSV files (ingestion/sources/binance_archive.py) --------
+
+ARCHIVE_TABLES = sorted(t for t, e in ENDPOINTS.items() if e.source == "binance_archive")
+ARCHIVE_CELLS = st.sampled_from(
+    [
+        "",
+        " ",
+        "NaN",
+        "nan",
+        "inf",
+        "-Infinity",
+        "-1",
+        "0",
+        "1e400",
+        "abc",
+        "null",
+        "None",
+        "1,5",
+        "0x10",
+        "\u0661",
+        "\x00",
+        "2026-01-15 00:00:00",
+        "2026-01-15 24:00:00",
+        "2026-01-16 00:00:00",
+        "1768435200000",
+        "BTCUSDT",
+        "99999999999999999999999",
+        '"',
+        "\r\n",
+    ]
+) | st.text(max_size=12)
+ARCHIVE_ROW_CHANGES = ("cell", "cell", "cell", "short", "long", "duplicate", "drop", "header")
+
+
+def _archive_rows(asset: str) -> list[list[str]]:
+    """A day of readings every 30 minutes: 24 on the hour (the rows the datasets take) and 24 between."""
+    return [
+        [
+            (datetime(2026, 1, 15) + timedelta(minutes=30 * i)).strftime("%Y-%m-%d %H:%M:%S"),
+            f"{asset}USDT",
+            f"{1000 + i}.5",
+            f"{95_000_000 + i}.25",
+            "1.3903",
+            "0.9765",
+            f"{1.6 + i / 1000:.4f}",
+            "1.0503",
+        ]
+        for i in range(48)
+    ]
+
+
+def _archive_zip(header: list[str], rows: list[list[str]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header, *rows])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"BTCUSDT-metrics-{DAY}.csv", text.getvalue())
+    return buffer.getvalue()
+
+
+def _archive_pages(body: bytes, checksum_of: bytes, status: int = 200) -> tuple[Page, Page]:
+    path = f"/data/futures/um/daily/metrics/BTCUSDT/BTCUSDT-metrics-{DAY}.zip"
+    digest = hashlib.sha256(checksum_of).hexdigest()
+    context = WINDOW.context(asset="BTC", day=DAY.isoformat())
+    checksum = Page("binance_archive", path + ".CHECKSUM", {}, 200, f"{digest}  x.zip\n".encode(), context)
+    return checksum, Page("binance_archive", path, {}, status, body, {**context, "expected_sha256": digest})
+
+
+@pytest.mark.parametrize("table", ARCHIVE_TABLES)
+@settings(HOSTILE, max_examples=60)
+@given(data=st.data())
+def test_bad_rows_of_an_archive_file_are_rejected_with_a_reason_and_the_rest_load(table, data):
+    """Cells with hostile text, short and long rows, duplicated and dropped rows, a changed header,
+    in a file whose checksum holds: the file never fails as a whole; every hourly row comes out
+    as a row or a reject; the hourly rows no change touched load."""
+    draw = data.draw
+    header = METRICS_HEADER.split(",")
+    rows = _archive_rows("BTC")
+    touched: set[int] = set()  # ids of the template's rows a change reached
+    keep = list(rows)
+    for _ in range(draw(st.integers(1, 4), label="changes")):
+        kind = draw(st.sampled_from(ARCHIVE_ROW_CHANGES), label="change")
+        event(f"archive change: {kind}")
+        if kind == "header":
+            header = list(header)
+            header[draw(st.integers(0, len(header) - 1), label="column")] = draw(ARCHIVE_CELLS, label="name")
+            touched.update(id(r) for r in keep)
+            continue
+        at = draw(st.integers(0, len(rows) - 1), label="row")
+        row = rows[at]
+        touched.add(id(row))
+        if kind == "cell":
+            rows[at] = list(row)
+            rows[at][draw(st.integers(0, len(row) - 1), label="cell")] = draw(ARCHIVE_CELLS, label="value")
+        elif kind == "short":
+            rows[at] = row[: draw(st.integers(0, len(row) - 1), label="cells kept")]
+        elif kind == "long":
+            rows[at] = [*row, draw(ARCHIVE_CELLS, label="extra")]
+        elif kind == "duplicate":
+            rows.insert(at, list(row))
+        else:
+            del rows[at]
+    body = _archive_zip(header, rows)
+    endpoint = ENDPOINTS[table]
+    batch = _build(endpoint, WINDOW, list(_archive_pages(body, body)), [REF]).batch
+    check_batch(endpoint, batch.table, batch.rejects, {REF})
+    untouched = sum(1 for r in keep if id(r) not in touched and r[0].endswith(":00:00"))
+    assert batch.accepted >= untouched, (batch.accepted, untouched, batch.rejects.to_pylist()[:3])
+    assert batch.accepted + batch.rejected <= len(rows) + 1
+
+
+@pytest.mark.parametrize("table", ARCHIVE_TABLES)
+@settings(HOSTILE, max_examples=40)
+@given(data=st.data())
+def test_a_damaged_archive_file_is_one_reject_naming_it_or_a_named_error(table, data):
+    """Whole-file damage (cut off, empty, an HTML page, binary, gzip instead of zip ...) under the
+    CHECKSUM of the good file, or under its own (published broken), and odd HTTP statuses."""
+    draw = data.draw
+    good = _archive_zip(METRICS_HEADER.split(","), _archive_rows("BTC"))
+    body = mangle(draw, good, tape=False)
+    own_checksum = draw(st.booleans(), label="checksum of the damaged bytes")
+    status = draw(STATUSES, label="status")
+    checksum, page = _archive_pages(body, body if own_checksum else good, status)
+    endpoint = ENDPOINTS[table]
+    try:
+        batch = _build(endpoint, WINDOW, [checksum, page], [REF]).batch
+    except SourceError as error:
+        event("outcome: SourceError")
+        assert not 200 <= status < 300, error
+        assert str(error).startswith(f"binance_archive {page.endpoint} "), str(error)[:300]
+        return
+    assert 200 <= status < 300
+    check_batch(endpoint, batch.table, batch.rejects, {REF})
+    if body != good:
+        event(f"outcome: {batch.accepted} rows, {batch.rejected} rejects")
+        named = [
+            r["reason"] for r in batch.rejects.to_pylist() if r["reason"].startswith(f"BTCUSDT-metrics-{DAY}.zip: ")
+        ]
+        assert named or own_checksum, batch.rejects.to_pylist()
+        assert batch.accepted == 0 or own_checksum
 
 
 # --- hostile answers through the whole raw-asset path ---------------------------------------------

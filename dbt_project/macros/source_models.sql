@@ -9,6 +9,7 @@
     sparse   : the source leaves out periods with nothing in them (fewer points is not a gap)
     collector: a collector tape; its days are graded on the collector's uptime too
     fill     : a catch-up source, used for an exchange-day only when that venue's own tape is partial
+    table    : its raw table; source: the source module it comes from (its rank in the registry)
   Adding a source to the marts = its module in ingestion/sources and one line in the registry.
 -#}
 {% macro source_models(dataset=none) -%}
@@ -29,4 +30,33 @@
 -#}
 {% macro source_priority(entry) -%}
 {{ return(1 if entry.dataset == 'liquidation_events' else (3 if entry.fill else 2)) }}
+{%- endmacro %}
+
+{#-
+  Every source of an hourly dataset unioned, keeping for each exchange, asset and hour only the
+  rows of the first registered source that has that hour (a source's endpoints rank alike): a venue's live endpoint before its data
+  archive (ingestion/registry.py lists the archive last), so no hour is counted twice. The day is
+  a partition key too (an hour lies in one day), so a filter on partition_date still reaches the
+  sources through the window.
+-#}
+{% macro first_source_per_hour(dataset, columns) -%}
+{%- set listed = columns | join(', ') -%}
+{%- set sources = levstress.registered_sources() | map(attribute='source') | unique | list -%}
+select {{ listed }}
+from (
+    select
+        {{ listed }},
+        source_rank,
+        min(source_rank) over (
+            partition by exchange, asset, partition_date, {{ dbt.date_trunc('hour', 'observed_at') }}
+        ) as first_rank
+    from (
+        {%- for entry in levstress.source_models(dataset) %}
+        select {{ listed }}, {{ sources.index(entry.source) }} as source_rank
+        from {{ ref(entry.model) }}
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ) as unioned
+) as ranked
+where source_rank = first_rank
 {%- endmacro %}

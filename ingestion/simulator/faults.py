@@ -12,8 +12,12 @@ from datetime import date
 ENV_VAR = "LEVSTRESS_SIM_FAULTS"
 DATA_FAULTS = frozenset({"duplicate_event", "negative_size"})
 HTTP_FAULTS = frozenset({"http_429", "http_500", "truncated_json", "html_error"})
-KINDS = DATA_FAULTS | HTTP_FAULTS
-SOURCES = frozenset({"binance", "bybit", "okx", "hyperliquid", "coingecko", "deribit", "coinalyze", "gate"})
+ARCHIVE_FAULTS = frozenset({"corrupt_zip", "bad_checksum", "missing_file"})  # one file of a day in the archive
+KINDS = DATA_FAULTS | HTTP_FAULTS | ARCHIVE_FAULTS
+ARCHIVE_SOURCES = frozenset({"binance_archive"})
+SOURCES = ARCHIVE_SOURCES | frozenset(
+    {"binance", "bybit", "okx", "hyperliquid", "coingecko", "deribit", "coinalyze", "gate"}
+)
 LIQUIDATION_SOURCES = frozenset({"binance", "bybit", "okx", "coinalyze", "gate"})  # where data faults can live
 
 
@@ -24,7 +28,9 @@ class Fault:
     Data faults (duplicate_event, negative_size) change one BTC liquidation of that day on every
     request: a Binance tape line or a Bybit tape event, an OKX detail, a Coinalyze hourly point or a
     Gate 5-minute bucket. HTTP faults (http_429, http_500, truncated_json, html_error) hit only the
-    first request whose time window starts on that day; later ones succeed.
+    first request whose time window starts on that day; later ones succeed. Archive faults
+    (corrupt_zip, bad_checksum, missing_file) hit the day's BTCUSDT file in the Binance archive on
+    every request.
     """
 
     kind: str
@@ -40,6 +46,8 @@ class Fault:
             raise ValueError(f"unknown fault source {self.source!r}; expected one of {sorted(SOURCES)}")
         if self.kind in DATA_FAULTS and self.source not in LIQUIDATION_SOURCES:
             raise ValueError(f"{self.source} serves no liquidation data for a {self.kind} fault")
+        if (self.kind in ARCHIVE_FAULTS) != (self.source in ARCHIVE_SOURCES):
+            raise ValueError(f"{self.kind} faults and archive sources go together, not {self.kind} on {self.source}")
         date.fromisoformat(self.date)  # raises ValueError on a malformed day
 
     @property
@@ -67,7 +75,9 @@ class FaultBook:
         self._lock = threading.Lock()
 
     def data_faults(self, source: str, day: date) -> tuple[str, ...]:
-        return tuple(f.kind for f in self.faults if f.kind in DATA_FAULTS and f.source == source and f.day == day)
+        """The faults that change what a day's data is, on every request (liquidations, archive files)."""
+        lasting = DATA_FAULTS | ARCHIVE_FAULTS
+        return tuple(f.kind for f in self.faults if f.kind in lasting and f.source == source and f.day == day)
 
     def take_http(self, source: str, day: date | None) -> str | None:
         if day is None:

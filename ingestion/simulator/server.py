@@ -17,6 +17,7 @@ from ingestion.simulator.scenarios import RefusedPort, Scenario
 from ingestion.simulator.timegrid import to_ms
 from ingestion.simulator.venues.base import SimContext, VenueApp
 from ingestion.simulator.venues.binance import Binance
+from ingestion.simulator.venues.binance_archive import BinanceArchive
 from ingestion.simulator.venues.bybit import Bybit
 from ingestion.simulator.venues.coinalyze import Coinalyze
 from ingestion.simulator.venues.coingecko import CoinGecko
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 # source -> (path prefix that replaces the real base URL, app)
 VENUES: dict[str, tuple[str, type[VenueApp]]] = {
     "binance": ("/binance", Binance),
+    "binance_archive": ("/binance-archive", BinanceArchive),
     "bybit": ("/bybit", Bybit),
     "okx": ("/okx", Okx),
     "hyperliquid": ("/hyperliquid", Hyperliquid),

@@ -1,16 +1,16 @@
 {#-
   Open-interest observations of every venue, valued in USD. Venues that report only coins
   (Bybit) are valued at the reference close of the hour the observation falls in
-  (usd_is_derived = true). Sources: macros/source_models.sql.
+  (usd_is_derived = true). Sources: macros/source_models.sql; where two have the same
+  venue and hour (the live API and the data archive), the first registered one.
 -#}
 {%- set open_interest_models = levstress.source_model_names('open_interest') -%}
 
 with observations as (
-    {% for model in open_interest_models %}
-    select exchange, asset, partition_date, observed_at, open_interest_coins, open_interest_usd
-    from {{ ref(model) }}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{ levstress.first_source_per_hour(
+        'open_interest',
+        ['exchange', 'asset', 'partition_date', 'observed_at', 'open_interest_coins', 'open_interest_usd']
+    ) }}
 ),
 
 prices as (

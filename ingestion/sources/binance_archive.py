@@ -1,0 +1,255 @@
+"""Binance's public data archive (data.binance.vision; docs/sources/binance-archive.md): years of
+USDT-M ``metrics`` (open interest and the four long/short ratios, every 5 minutes), one zipped
+CSV per symbol and day with a sha256 ``.zip.CHECKSUM`` beside it. No key, no rate limit of note.
+
+Each zip is checked against its CHECKSUM before it is read; a file that fails it, or that does
+not unzip, is one rejected row naming the file and the reason (both files stay in the landing
+zone). A day whose file is not in the archive (it appears after the day is over) is unavailable.
+The CSV is read whole by Arrow's CSV reader; the hourly datasets take the reading at the top of
+each hour, as the live endpoints' 1h period gives it (the 5-minute rows stay in the landing zip).
+The live endpoints of the same venue come first where both have an hour (int_* models).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from ingestion.http import Page
+from ingestion.rows import BulkUnfit, bulk_numbers, bulk_required
+from ingestion.schemas import LONG_SHORT_RATIOS, OPEN_INTEREST, Dataset
+from ingestion.sources.base import (
+    Absent,
+    Endpoint,
+    FetchContext,
+    Rejected,
+    Source,
+    Window,
+    iter_records,
+    rejected,
+)
+
+NAME = "binance_archive"
+EXCHANGE = "binance"
+METRICS_FILE = "/data/futures/um/daily/metrics/{symbol}/{symbol}-metrics-{day}.zip"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+CHECKSUM_SUFFIX = ".CHECKSUM"
+
+
+def symbol(asset: str) -> str:
+    return f"{asset}USDT"
+
+
+def fetch_metrics(ctx: FetchContext, window: Window) -> Iterator[Page | Absent]:
+    """Per day, each asset's CHECKSUM then its zip; the zip's page carries the expected hash. A
+    day with a file missing is unavailable as a whole, naming the files."""
+    for day in window.days:
+        pages: list[Page] = []
+        missing = []
+        for asset in ctx.assets:
+            path = METRICS_FILE.format(symbol=symbol(asset), day=day.isoformat())
+            context = window.context(asset=asset, day=day.isoformat())
+            checksum = ctx.client.get(path + CHECKSUM_SUFFIX, {}, context)
+            if checksum.status == 404:
+                missing.append(path.rsplit("/", 1)[-1])
+                continue
+            expected = _expected_sha256(checksum)
+            archive = ctx.client.get(path, {}, {**context, "expected_sha256": expected})
+            if archive.status == 404:
+                missing.append(path.rsplit("/", 1)[-1])
+                continue
+            pages += [checksum, archive]
+        if missing:
+            yield Absent(day, f"not in the Binance archive (published after the day ends): {', '.join(missing)}")
+        else:
+            yield from pages
+
+
+def _expected_sha256(page: Page) -> str:
+    """The hash a ``sha256sum``-format CHECKSUM file gives (``<hex>  <file name>``)."""
+    if not 200 <= page.status < 300:
+        raise page.error(f"HTTP {page.status} for a CHECKSUM file: {page.body[:120]!r}")
+    digest = page.body.decode("ascii", "replace").split(maxsplit=1)[:1]
+    if not digest or len(digest[0]) != 64 or any(c not in "0123456789abcdef" for c in digest[0].lower()):
+        raise page.error(f"CHECKSUM file holds no sha256: {page.body[:120]!r}")
+    return digest[0].lower()
+
+
+class UnreadableFile(ValueError):
+    """A zip that fails its checksum or does not open: the file is rejected, not its rows."""
+
+
+def _csv_bytes(page: Page) -> bytes:
+    if not 200 <= page.status < 300:
+        raise page.error(f"HTTP {page.status}: {page.body[:120]!r}")
+    actual = hashlib.sha256(page.body).hexdigest()
+    expected = page.context.get("expected_sha256")
+    if actual != expected:
+        raise UnreadableFile(f"checksum mismatch: the file's sha256 is {actual}, its CHECKSUM says {expected}")
+    try:
+        with zipfile.ZipFile(io.BytesIO(page.body)) as archive:
+            members = [m for m in archive.namelist() if m.endswith(".csv")]
+            if len(members) != 1:
+                raise UnreadableFile(f"the zip holds {len(members)} CSV files, not one: {archive.namelist()}")
+            return archive.read(members[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        raise UnreadableFile(f"not a readable zip ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _is_checksum(page: Page) -> bool:
+    return page.endpoint.endswith(CHECKSUM_SUFFIX)
+
+
+def _file_rejected(page: Page, reason: str) -> dict[str, Any]:
+    record = rejected(f"{page.endpoint.rsplit('/', 1)[-1]}: {reason}", page.endpoint)
+    record["_day"] = date.fromisoformat(page.context["day"])
+    return record
+
+
+def metrics_parse(columns: Mapping[str, str]) -> Any:
+    """Per-row reader of a metrics file: ``columns`` maps the dataset's measures to CSV columns."""
+
+    def parse(page: Page) -> Iterator[dict[str, Any]]:
+        if _is_checksum(page):
+            return iter(())
+        try:
+            text = _csv_bytes(page).decode("utf-8")
+        except (UnreadableFile, UnicodeDecodeError) as exc:
+            return iter([_file_rejected(page, str(exc))])
+        hourly = (r for r in _csv_rows(text) if isinstance(r, Rejected) or _on_the_hour(r))
+        return iter_records(page, hourly, _row_builder(columns))
+
+    return parse
+
+
+def _csv_rows(text: str) -> Iterator[dict[str, str] | Rejected]:
+    """The file's rows by header name; a line the CSV reader cannot read is a reject of its own."""
+    reader = csv.DictReader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield rejected(f"unreadable CSV line {reader.line_num}: {exc}", None)
+            continue
+        if None in row:  # cells beyond the header: kept under a name, so a reject can show them
+            row["_cells_beyond_header"] = row.pop(None)
+        yield row
+
+
+def _on_the_hour(row: dict[str, str]) -> bool:
+    """A row at the top of an hour, or one whose time does not read (the builder rejects it)."""
+    try:
+        moment = datetime.strptime(row["create_time"], TIME_FORMAT)
+    except (KeyError, TypeError, ValueError):
+        return True
+    return moment.minute == 0 and moment.second == 0
+
+
+def _row_builder(columns: Mapping[str, str]) -> Any:
+    def build(row: dict[str, str]) -> dict[str, Any]:
+        sym = row["symbol"]
+        return {
+            "exchange": EXCHANGE,
+            "asset": sym.removesuffix("USDT"),
+            "symbol": sym,
+            "observed_at": datetime.strptime(row["create_time"], TIME_FORMAT),
+            **{measure: row[column] or None for measure, column in columns.items()},
+        }
+
+    return build
+
+
+def metrics_columns(columns: Mapping[str, str]) -> Any:
+    """The whole file at once with Arrow's CSV reader (every column read as text, then cast);
+    anything it cannot take whole goes to the per-row reader, which names each bad row."""
+
+    def parse_columns(page: Page) -> pa.Table:
+        if _is_checksum(page):
+            return pa.table({name: pa.array([], type=t) for name, t in _schema(columns)})
+        try:
+            raw = _csv_bytes(page)
+        except UnreadableFile as exc:
+            raise BulkUnfit(str(exc)) from exc
+        wanted = ["create_time", "symbol", *columns.values()]
+        table = pa_csv.read_csv(
+            io.BytesIO(raw),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(wanted, pa.string()), include_columns=wanted, strings_can_be_null=True
+            ),
+        )
+        moments = pc.strptime(table["create_time"], TIME_FORMAT, "us")  # raises on a time that does not read
+        on_the_hour = pc.equal(pc.floor_temporal(moments, unit="hour"), moments)
+        table = table.append_column("observed_at", moments).filter(pc.fill_null(on_the_hour, True))
+        parsed = bulk_required(
+            {
+                "exchange": pa.repeat(EXCHANGE, table.num_rows),
+                "asset": pc.replace_substring_regex(table["symbol"], "USDT$", ""),
+                "symbol": table["symbol"],
+                "observed_at": table["observed_at"],
+            }
+        )
+        for measure, column in columns.items():  # a ratio may be empty in a row: kept as NULL
+            parsed = parsed.append_column(measure, bulk_numbers(table[column]))
+        return parsed
+
+    return parse_columns
+
+
+def _schema(columns: Mapping[str, str]) -> list[tuple[str, pa.DataType]]:
+    return [
+        ("exchange", pa.string()),
+        ("asset", pa.string()),
+        ("symbol", pa.string()),
+        ("observed_at", pa.timestamp("us")),
+        *((measure, pa.float64()) for measure in columns),
+    ]
+
+
+def metrics_endpoint(name: str, dataset: Dataset, columns: Mapping[str, str], what: str) -> Endpoint:
+    return Endpoint(
+        NAME,
+        name,
+        dataset,
+        fetch_metrics,
+        metrics_parse(columns),
+        f"Binance data archive, daily `metrics` files (sha256-checked zipped CSV): {what}, at the top of each hour.",
+        parse_columns=metrics_columns(columns),
+        venues=(EXCHANGE,),
+    )
+
+
+SOURCE = Source(
+    name=NAME,
+    default_base_url="https://data.binance.vision",
+    venues=(EXCHANGE,),
+    endpoints=(
+        metrics_endpoint(
+            "open_interest",
+            OPEN_INTEREST,
+            {"open_interest_coins": "sum_open_interest", "open_interest_usd": "sum_open_interest_value"},
+            "open interest in coins and USD",
+        ),
+        metrics_endpoint(
+            "long_short_ratios",
+            LONG_SHORT_RATIOS,
+            {
+                "account_ratio": "count_long_short_ratio",
+                "top_account_ratio": "count_toptrader_long_short_ratio",
+                "top_position_ratio": "sum_toptrader_long_short_ratio",
+                "taker_buy_sell_ratio": "sum_taker_long_short_vol_ratio",
+            },
+            "the four long/short ratios",
+        ),
+    ),
+)
