@@ -166,9 +166,9 @@ def bench_daily(
 ) -> None:
     from bench.history import extend_history
     from bench.warehouse import PipelineHome
-    from orchestration.settings import PARTITIONS_START
+    from orchestration.settings import DEMO_WINDOW
 
-    start = date.fromisoformat(PARTITIONS_START)
+    start = DEMO_WINDOW[0]  # the simulator's story starts here
     last = b.day - timedelta(days=1)
     real_first = start if long_real_days is None else max(start, b.day - timedelta(days=long_real_days))
     wanted_first = b.day - timedelta(days=long_days)
@@ -180,7 +180,7 @@ def bench_daily(
         "long_first": min(wanted_first, real_first).isoformat(),
         "method": (
             f"long history = {real_days} real days ({real_first}..{last}, one Dagster range run on the simulator; "
-            f"Dagster partitions start {PARTITIONS_START})"
+            f"the demo starts {start})"
             + (
                 f" + {(real_first - wanted_first).days} older days synthesised by copying raw.* and marts.* rows with "
                 "dates shifted back by multiples of the real span (bench/history.py)"
@@ -264,10 +264,10 @@ def record_daily(b: Bench, samples: dict[str, list[Measured]]) -> None:
 
 def bench_backfill(b: Bench, n_days: int) -> None:
     from bench.warehouse import PipelineHome
-    from orchestration.settings import PARTITIONS_START
+    from orchestration.settings import DEMO_WINDOW
 
     last = b.day - timedelta(days=1)
-    first = max(date.fromisoformat(PARTITIONS_START), last - timedelta(days=n_days - 1))
+    first = max(DEMO_WINDOW[0], last - timedelta(days=n_days - 1))
     n_days = (last - first).days + 1
     runs: list[Measured] = []
     for i in range(b.runs):

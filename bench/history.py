@@ -1,7 +1,7 @@
 """Older history than the demo can serve, by copying built rows back in time.
 
-Dagster's daily partitions start at ``orchestration.settings.PARTITIONS_START`` (2025-09-01), so
-a real build reaches back ~15 months at most. To stand for three years, every base table of the
+The simulator's story starts at ``orchestration.settings.DEMO_WINDOW`` (2025-09-01), so a real
+build reaches back ~15 months at most. To stand for three years, every base table of the
 ``raw`` and ``marts`` schemas gets copies of its real rows with every DATE / TIMESTAMP column
 shifted back by whole multiples of the real span (span = number of real days, so the copies tile
 the calendar without gaps or overlaps and keep every key unique), down to the first wanted day.

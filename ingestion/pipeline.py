@@ -56,10 +56,11 @@ class IngestReport:
 
 
 def servable_days(endpoint: Endpoint, days: list[date], today: date) -> list[date]:
-    """The days a live API can still serve: it keeps only ``look_back_days`` of history."""
-    if endpoint.look_back_days is None:
-        return list(days)
-    earliest = today - timedelta(days=endpoint.look_back_days)
+    """The days a live API can still serve: it keeps only ``look_back_days`` of history, and an
+    archive begins on ``history_from``."""
+    earliest = endpoint.history_from or date.min
+    if endpoint.look_back_days is not None:
+        earliest = max(earliest, today - timedelta(days=endpoint.look_back_days))
     return [d for d in days if d >= earliest]
 
 
@@ -95,7 +96,9 @@ def _received(items: list[Page | Absent]) -> list[Page]:
     return [p for p in items if isinstance(p, Page)]
 
 
-def _beyond_look_back(endpoint: Endpoint, today: date | None) -> NotFetched:
+def _not_served(endpoint: Endpoint, today: date | None) -> NotFetched:
+    if endpoint.look_back_days is None:
+        return NotFetched(f"before the first day the source holds ({endpoint.history_from})")
     earliest = (today or date.max) - timedelta(days=endpoint.look_back_days or 0)
     return NotFetched(
         f"beyond the API's {endpoint.look_back_days}-day look-back (it serves from {earliest}); "
@@ -127,7 +130,7 @@ def _ingest_days(
     if not days:
         return skipped(endpoint, [], "nothing to fetch")
     wanted = servable_days(endpoint, days, today) if today else list(days)
-    old = {d: _beyond_look_back(endpoint, today) for d in sorted(set(days) - set(wanted))}
+    old = {d: _not_served(endpoint, today) for d in sorted(set(days) - set(wanted))}
     if not wanted:
         return IngestReport(build_batch(endpoint.dataset, endpoint.table, iter(())), 0, [], [], old)
     window = Window.of(wanted)

@@ -8,11 +8,15 @@ import os
 import signal
 import threading
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from orchestration import settings
 from storage import Paths
+
+if TYPE_CHECKING:  # the CLI imports the registry only in the commands that use it
+    from ingestion.sources.base import Endpoint
 
 SUMMARY_SQL = """
 SELECT date, asset, round(stress_score, 1) AS stress_score, stress_level, is_pressure_cooker, is_deleveraging,
@@ -200,7 +204,8 @@ def status(days: int, first: str | None) -> None:
 
 
 def bootstrap(days: int | None, live: bool) -> None:
-    """Day one: every source as deep as it serves, up to yesterday, in one run; then the catch-up
+    """Day one: every source as deep as it serves (an archive's years for the deep part, each live
+    API its look-back for the recent part), up to yesterday, in one run; then the catch-up
     of published gaps and the status. Sources unavailable today are retried by the next daily
     runs (the sensor, or `levstress catch-up`), not at once."""
     from datetime import UTC, datetime, timedelta
@@ -209,15 +214,11 @@ def bootstrap(days: int | None, live: bool) -> None:
 
     if live:
         os.environ["LEVSTRESS_SOURCE_MODE"] = "live"
-    usable = [
-        e.look_back_days
-        for e in ENDPOINTS.values()
-        if e.look_back_days is not None and not SOURCES_BY_NAME[e.source].missing_key()
-    ]
-    depth = days or max(usable, default=BOOTSTRAP_DAYS)
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    usable = [e for e in ENDPOINTS.values() if not SOURCES_BY_NAME[e.source].missing_key()]
+    depth = days or bootstrap_depth(usable, yesterday)
     first = max(yesterday - timedelta(days=depth - 1), date.fromisoformat(settings.PARTITIONS_START))
-    why = "--days" if days else "the deepest look-back of the sources you can use"
+    why = "--days" if days else "the deepest history of the sources you can use"
     print(f"bootstrap: {first}..{yesterday} ({settings.source_mode()} mode; {depth} days: {why})")
     run_id = _execute("levstress_daily", first.isoformat(), yesterday.isoformat(), {})
     print(f"bootstrap: built and published (run {run_id})")
@@ -225,7 +226,18 @@ def bootstrap(days: int | None, live: bool) -> None:
     status(3, None)
 
 
+def bootstrap_depth(usable: list[Endpoint], yesterday: date) -> int:
+    """Days back from yesterday that the usable endpoints serve: the deepest look-back, or an
+    archive's history (at most ARCHIVE_DAYS)."""
+    deepest = [e.look_back_days for e in usable if e.look_back_days is not None]
+    deepest += [min(ARCHIVE_DAYS, (yesterday - e.history_from).days + 1) for e in usable if e.history_from]
+    return max(deepest, default=BOOTSTRAP_DAYS)
+
+
 BOOTSTRAP_DAYS = 30  # when every limited endpoint needs a key that is not set
+# With an archive (years deep, e.g. Binance's), day one builds three years: enough for every
+# trailing window and for the past year's episodes; `--days` goes further, to the archive's start.
+ARCHIVE_DAYS = 3 * 365
 
 
 def _execute(job: str, first: str, last: str, run_config: dict[str, object]) -> str:

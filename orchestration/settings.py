@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 DEFAULT_ASSETS = ("BTC", "ETH", "SOL", "XRP", "DOGE")
-PARTITIONS_START = "2025-09-01"
+PARTITIONS_START = "2021-12-01"  # the first day of Binance's metrics archive, the deepest source
 DEMO_WINDOW = (date(2025, 9, 1), date(2026, 1, 31))  # inclusive; the simulator's story lives here
 
 

@@ -57,6 +57,20 @@ def test_days_beyond_an_endpoints_look_back_are_named_not_fetched(tmp_path: Path
         assert "1-day look-back" in (too_old.skipped_reason or "")
 
 
+def test_bootstrap_reaches_years_back_through_the_archive_and_the_archive_names_days_before_it(
+    tmp_path: Path,
+) -> None:
+    from orchestration.cli import ARCHIVE_DAYS, bootstrap_depth
+
+    archive = ENDPOINTS["binance_archive_long_short_ratios"]
+    live = [e for e in ENDPOINTS.values() if e.source != archive.source]
+    assert bootstrap_depth(live, YESTERDAY) == max(e.look_back_days or 0 for e in live) < ARCHIVE_DAYS
+    assert bootstrap_depth([*live, archive], YESTERDAY) == ARCHIVE_DAYS
+    before = archive.history_from - timedelta(days=1)
+    report = ingest(archive, FetchContext(None, ("BTC",)), [before], tmp_path, today=TODAY)  # type: ignore[arg-type]
+    assert report.skipped_days == [before] and "before the first day the source holds" in report.skipped_reason
+
+
 def test_a_source_that_needs_a_key_is_skipped_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LEVSTRESS_COINALYZE_API_KEY", raising=False)
     report = MarketSourcesResource(mode="live").ingest(

@@ -100,6 +100,7 @@ class Endpoint:
     description: str
     parse_columns: ParseColumns | None = None  # the fast path for large payloads (collector tapes)
     look_back_days: int | None = None  # how far back the live API serves history, if limited
+    history_from: date | None = None  # the first day an archive holds (years deep, no look-back)
     from_collector: bool = False  # parsed from the liquidation collector's tape, not fetched over REST
     # A catch-up endpoint: fetched only for the exchange-days in FetchContext.fill, whose coverage of
     # this dataset (liquidations | funding | open_interest | prices) is below whole.

@@ -43,6 +43,7 @@ EXCHANGE = "binance"
 METRICS_FILE = "/data/futures/um/daily/metrics/{symbol}/{symbol}-metrics-{day}.zip"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CHECKSUM_SUFFIX = ".CHECKSUM"
+METRICS_FROM = date(2021, 12, 1)  # the first daily metrics file (docs/sources/binance-archive.md)
 
 
 def symbol(asset: str) -> str:
@@ -226,6 +227,7 @@ def metrics_endpoint(name: str, dataset: Dataset, columns: Mapping[str, str], wh
         f"Binance data archive, daily `metrics` files (sha256-checked zipped CSV): {what}, at the top of each hour.",
         parse_columns=metrics_columns(columns),
         venues=(EXCHANGE,),
+        history_from=METRICS_FROM,
     )
 
 
