@@ -898,6 +898,20 @@ CASES: dict[str, Case] = {
             },
         ),
         Case(
+            "okx_account_ratio",
+            "GET /api/v5/rubik/stat/contracts/long-short-account-ratio-contract",
+            lambda a: okx_envelope([[str(t), "1.37"] for t in _hours(2, 1, 0)]),
+            lambda a: {"instId": _inst(a), "period": "1H", "end": str(START + DAY_MS), "limit": "100"},
+            under("data"),
+            context=lambda a: {"asset": a},
+            time_of=lambda row: row[0],
+            routes={
+                "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract": lambda q: CASES[
+                    "okx_account_ratio"
+                ].payload(_asset_of(q, "instId"))
+            },
+        ),
+        Case(
             "hyperliquid_funding",
             "POST /info",
             lambda a: [

@@ -20,6 +20,7 @@
     {"model": "stg_okx__liquidations", "dataset": "liquidation_events", "whole": "throttled", "sparse": true, "collector": false, "fill": false, "table": "okx_liquidations", "source": "okx", "exchanges": ["okx"]},
     {"model": "stg_okx__funding", "dataset": "funding_rates", "whole": "complete", "sparse": false, "collector": false, "fill": false, "table": "okx_funding", "source": "okx", "exchanges": ["okx"]},
     {"model": "stg_okx__open_interest", "dataset": "open_interest", "whole": "complete", "sparse": false, "collector": false, "fill": false, "table": "okx_open_interest", "source": "okx", "exchanges": ["okx"]},
+    {"model": "stg_okx__account_ratio", "dataset": "long_short_ratios", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "okx_account_ratio", "source": "okx", "exchanges": ["okx"]},
     {"model": "stg_hyperliquid__funding", "dataset": "funding_rates", "whole": "complete", "sparse": false, "collector": false, "fill": false, "table": "hyperliquid_funding", "source": "hyperliquid", "exchanges": ["hyperliquid"]},
     {"model": "stg_gate__liquidations", "dataset": "liquidation_buckets", "whole": "estimate", "sparse": false, "collector": false, "fill": false, "table": "gate_liquidations", "source": "gate", "exchanges": ["gate"]},
     {"model": "stg_gate__open_interest", "dataset": "open_interest", "whole": "complete", "sparse": false, "collector": false, "fill": false, "table": "gate_open_interest", "source": "gate", "exchanges": ["gate"]},

@@ -13,9 +13,10 @@ from typing import Any
 
 from ingestion.http import Page, shown
 from ingestion.rows import RowError, floor_hour, ms_to_datetime, to_float
-from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, OPEN_INTEREST
+from ingestion.schemas import FUNDING_RATES, LIQUIDATION_EVENTS, LONG_SHORT_RATIOS, OPEN_INTEREST
 from ingestion.sources.base import (
     Endpoint,
+    Fetch,
     FetchContext,
     Rejected,
     Source,
@@ -184,18 +185,24 @@ def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
     return _in_window(page, iter_records(page, _data(page), _funding), "funding_time")
 
 
-def fetch_open_interest(ctx: FetchContext, window: Window) -> Iterator[Page]:
-    for asset in ctx.assets:
-        yield from _page_backwards(
-            ctx,
-            window,
-            "/api/v5/rubik/stat/contracts/open-interest-history",
-            {"instId": inst_id(asset), "period": "1H"},
-            "end",
-            _data,
-            lambda r: r[0],
-            window.context(asset=asset),
-        )
+def rubik_fetch(path: str) -> Fetch:
+    """A per-instrument trading-statistics series (``/api/v5/rubik/stat/contracts/...``), hourly,
+    paged backwards with ``end``; rows are arrays with the time first."""
+
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page]:
+        for asset in ctx.assets:
+            yield from _page_backwards(
+                ctx,
+                window,
+                f"/api/v5/rubik/stat/contracts/{path}",
+                {"instId": inst_id(asset), "period": "1H"},
+                "end",
+                _data,
+                lambda r: r[0],
+                window.context(asset=asset),
+            )
+
+    return fetch
 
 
 def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
@@ -210,6 +217,22 @@ def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
             "observed_at": ms_to_datetime(r[0]),
             "open_interest_coins": r[2],
             "open_interest_usd": r[3],
+        },
+    )
+    return _in_window(page, records, "observed_at")
+
+
+def parse_account_ratio(page: Page) -> Iterator[dict[str, Any]]:
+    inst = page.params["instId"]
+    records = iter_records(
+        page,
+        _data(page),
+        lambda r: {
+            "exchange": EXCHANGE,
+            "asset": asset_of(inst),
+            "symbol": inst,
+            "observed_at": ms_to_datetime(r[0]),
+            "account_ratio": r[1],
         },
     )
     return _in_window(page, records, "observed_at")
@@ -244,11 +267,21 @@ SOURCE = Source(
             EXCHANGE,
             "open_interest",
             OPEN_INTEREST,
-            fetch_open_interest,
+            rubik_fetch("open-interest-history"),
             parse_open_interest,
             "OKX GET /api/v5/rubik/stat/contracts/open-interest-history, hourly.",
             look_back_days=60,
             coverage="complete",
+        ),
+        Endpoint(
+            EXCHANGE,
+            "account_ratio",
+            LONG_SHORT_RATIOS,
+            rubik_fetch("long-short-account-ratio-contract"),
+            parse_account_ratio,
+            "OKX GET /api/v5/rubik/stat/contracts/long-short-account-ratio-contract (1H, `[ts, ratio]`): "
+            "accounts long / short of one contract, account_ratio in long_short_ratios.",
+            look_back_days=59,  # assumed like open-interest-history's 1,440 hourly rows; unverified here
         ),
     ),
 )

@@ -60,6 +60,7 @@ class Okx(VenueApp):
             ("GET", "/api/v5/public/instruments"): self.instruments,
             ("GET", "/api/v5/public/funding-rate-history"): self.funding_history,
             ("GET", "/api/v5/rubik/stat/contracts/open-interest-history"): self.open_interest_history,
+            ("GET", "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract"): self.account_ratio,
             ("GET", "/api/v5/market/history-candles"): lambda req: self.candles(req, 300),
             ("GET", "/api/v5/market/candles"): lambda req: self.candles(req, 300),
         }
@@ -223,13 +224,22 @@ class Okx(VenueApp):
             ]
         )
 
-    def open_interest_history(self, req: Request) -> Response:
+    def rubik_points(self, req: Request) -> tuple[int, np.ndarray]:
+        """(asset, period starts, newest first) of a per-instrument rubik request."""
         p = self.params(req)
         asset = self.inst(p)
         minutes, offset = OI_PERIODS[p.choice("period", OI_PERIODS, "5m") or "5m"]
         limit = p.integer("limit", 100, lo=1, hi=100) or 100
         lo, hi = self.cursor_range(p, "begin", "end")
-        times = newest_first(aligned(lo, hi, minutes * MINUTE_MS, ORIGIN_MS, hi, offset), limit)
+        return asset, newest_first(aligned(lo, hi, minutes * MINUTE_MS, ORIGIN_MS, hi, offset), limit)
+
+    def account_ratio(self, req: Request) -> Response:
+        asset, times = self.rubik_points(req)
+        ratios = self.ctx.market.long_short(VENUE, asset, times)["account"]
+        return self.ok([[str(int(t)), fixed(float(r), 2)] for t, r in zip(times, ratios, strict=True)])
+
+    def open_interest_history(self, req: Request) -> Response:
+        asset, times = self.rubik_points(req)
         coins, usd = self.ctx.market.open_interest(VENUE, asset, times)
         ct_val = SPECS[ASSETS[asset]].okx_ct_val
         contracts = np.round(coins / ct_val, 2)
