@@ -4,6 +4,12 @@
   and asset, its stress, its place in our own earlier history, and its ratio to the closest
   published market-wide episodes that ended before it (ref_liquidation_episodes).
 
+  Beside the totals, the market's leverage readings (open-interest change, funding, account
+  long/short ratio; open-interest-weighted over the tracked assets, from fct_leverage_stress_daily)
+  of the day and of each picked episode's day, computed the same way from our own data: where our
+  history (the Binance archive reaches 2021-12-01) covers an episode, today's positioning can be
+  read against it, not only today's liquidation total against a published one.
+
   Closeness is on a log scale, |ln(today / episode)|, so $100M is as close to $50M as to $200M.
   Only earlier days and earlier episodes are used (no look-ahead). Our totals cover five assets on
   four venues and are floors; the episodes are aggregator figures over the whole market, so a
@@ -37,6 +43,33 @@ daily_stress as (
         count(case when is_deleveraging then 1 end) as assets_deleveraging
     from {{ ref('fct_leverage_stress_daily') }}
     where {{ levstress.output_window('date') }}
+    group by 1
+),
+
+{%- set readings = ['oi_change_pct_1d', 'funding_rate_8h', 'account_long_short_ratio'] %}
+
+{%- set stress_columns = 'date, asset, open_interest_usd, ' ~ readings | join(', ') %}
+
+reading_days as (
+    {#- the run's days and the episodes' days (a union, not an OR with a subquery: Spark) -#}
+    select {{ stress_columns }}
+    from {{ ref('fct_leverage_stress_daily') }}
+    where {{ levstress.output_window('date') }}
+    union
+    select {{ stress_columns }}
+    from {{ ref('fct_leverage_stress_daily') }}
+    where date in (select episode_date from {{ ref('ref_liquidation_episodes') }})
+),
+
+market_readings as (
+    select
+        date,
+        {%- for reading in readings %}
+        {{ levstress.safe_divide(
+            'sum(' ~ reading ~ ' * open_interest_usd)',
+            'sum(case when ' ~ reading ~ ' is not null then open_interest_usd end)') }} as {{ reading }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from reading_days
     group by 1
 ),
 
@@ -106,6 +139,9 @@ select
     cast(coalesce(s.assets_high_or_extreme, 0) as integer) as assets_high_or_extreme,
     cast(coalesce(s.assets_pressure_cooker, 0) as integer) as assets_pressure_cooker,
     cast(coalesce(s.assets_deleveraging, 0) as integer) as assets_deleveraging,
+    {%- for reading in readings %}
+    m.{{ reading }},
+    {%- endfor %}
     cast(o.own_history_days as integer) as own_history_days,
     o.own_history_percentile,
     o.own_max_before_usd,
@@ -116,9 +152,17 @@ select
     p.{{ name }}_episode_label,
     p.{{ name }}_episode_date,
     p.{{ name }}_episode_total_usd,
-    p.ratio_to_{{ name }}_episode{{ "," if not loop.last }}
+    p.ratio_to_{{ name }}_episode,
+    {%- set outer = loop %}
+    {%- for reading in readings %}
+    {{ name }}_readings.{{ reading }} as {{ name }}_episode_{{ reading }}{{ "," if not (outer.last and loop.last) }}
+    {%- endfor %}
     {%- endfor %}
 from days as d
 left join daily_stress as s on s.date = d.date
+left join market_readings as m on m.date = d.date
 left join own_history as o on o.date = d.date
 left join episode_picks as p on p.date = d.date
+{%- for name in picks %}
+left join market_readings as {{ name }}_readings on {{ name }}_readings.date = p.{{ name }}_episode_date
+{%- endfor %}
