@@ -1501,14 +1501,18 @@ def test_bad_rows_of_an_archive_file_are_rejected_with_a_reason_and_the_rest_loa
             header[draw(st.integers(0, len(header) - 1), label="column")] = draw(ARCHIVE_CELLS, label="name")
             touched.update(id(r) for r in keep)
             continue
+        if not rows:
+            continue
         at = draw(st.integers(0, len(rows) - 1), label="row")
         row = rows[at]
         touched.add(id(row))
+        if kind in ("cell", "short") and not row:
+            kind = "long"
         if kind == "cell":
             rows[at] = list(row)
             rows[at][draw(st.integers(0, len(row) - 1), label="cell")] = draw(ARCHIVE_CELLS, label="value")
         elif kind == "short":
-            rows[at] = row[: draw(st.integers(0, len(row) - 1), label="cells kept")]
+            rows[at] = row[: draw(st.integers(0, max(0, len(row) - 1)), label="cells kept")]
         elif kind == "long":
             rows[at] = [*row, draw(ARCHIVE_CELLS, label="extra")]
         elif kind == "duplicate":

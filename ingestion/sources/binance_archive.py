@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -102,7 +103,20 @@ def _csv_bytes(page: Page) -> bytes:
             if len(members) != 1:
                 raise UnreadableFile(f"the zip holds {len(members)} CSV files, not one: {archive.namelist()}")
             return archive.read(members[0])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+    except UnreadableFile:
+        raise
+    # What a damaged or odd zip raises: a bad central directory or CRC, a cut deflate stream (zlib),
+    # a negative offset (ValueError), an unknown compression method, an encrypted member.
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         raise UnreadableFile(f"not a readable zip ({exc.__class__.__name__}: {exc})") from exc
 
 
