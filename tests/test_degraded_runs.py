@@ -24,6 +24,7 @@ UNAVAILABLE = {
     "okx_liquidations": "request failed after",
     "okx_funding": "request failed after",
     "okx_open_interest": "request failed after",
+    "okx_account_ratio": "request failed after",
     "coinalyze_liquidations": "LEVSTRESS_COINALYZE_API_KEY is not set",
     "coinalyze_open_interest": "LEVSTRESS_COINALYZE_API_KEY is not set",
     "coinglass_liquidations": "LEVSTRESS_COINGLASS_API_KEY is not set",
