@@ -57,8 +57,10 @@ run-spark: spark-setup
 	$(MAKE) --no-print-directory run LEVSTRESS_WAREHOUSE=spark LEVSTRESS_HOME=$(SPARK_HOME_DIR) \
 		DAGSTER_HOME=$(SPARK_HOME_DIR)/dagster
 
+# Two workers, whole files each (module fixtures are built once): most of the suite's real runs
+# use one core, and this machine has two.
 test: setup $(VENV)/.spark-installed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)

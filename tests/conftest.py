@@ -12,6 +12,24 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+# `make test` runs the suite on two workers, a whole file at a time (pytest-xdist, --dist loadfile),
+# handing out files in collection order as a worker frees up: the longest files go first, so that
+# neither worker is left with one of them at the end while the other waits.
+LONGEST_FIRST = (
+    "test_spark.py",
+    "test_reliability.py",
+    "test_analytics.py",
+    "test_live_mode.py",
+    "test_pipeline_e2e.py",
+    "test_degraded_runs.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the others keep their order
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """dagster-dbt loads the manifest when orchestration.definitions is imported; `make setup`
