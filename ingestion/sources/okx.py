@@ -205,37 +205,23 @@ def rubik_fetch(path: str) -> Fetch:
     return fetch
 
 
-def parse_open_interest(page: Page) -> Iterator[dict[str, Any]]:
-    inst = page.params["instId"]
-    records = iter_records(
-        page,
-        _data(page),
-        lambda r: {
-            "exchange": EXCHANGE,
-            "asset": asset_of(inst),
-            "symbol": inst,
-            "observed_at": ms_to_datetime(r[0]),
-            "open_interest_coins": r[2],
-            "open_interest_usd": r[3],
-        },
-    )
-    return _in_window(page, records, "observed_at")
+def rubik_parse(measures: Callable[[list[Any]], dict[str, Any]]) -> Callable[[Page], Iterator[dict[str, Any]]]:
+    """Rows of a per-instrument rubik series (``[ts, ...]``, the instrument named by the request):
+    ``measures`` reads the values after the time."""
+
+    def parse(page: Page) -> Iterator[dict[str, Any]]:
+        inst = page.params["instId"]
+        market = {"exchange": EXCHANGE, "asset": asset_of(inst), "symbol": inst}
+        records = iter_records(
+            page, _data(page), lambda r: {**market, "observed_at": ms_to_datetime(r[0]), **measures(r)}
+        )
+        return _in_window(page, records, "observed_at")
+
+    return parse
 
 
-def parse_account_ratio(page: Page) -> Iterator[dict[str, Any]]:
-    inst = page.params["instId"]
-    records = iter_records(
-        page,
-        _data(page),
-        lambda r: {
-            "exchange": EXCHANGE,
-            "asset": asset_of(inst),
-            "symbol": inst,
-            "observed_at": ms_to_datetime(r[0]),
-            "account_ratio": r[1],
-        },
-    )
-    return _in_window(page, records, "observed_at")
+parse_open_interest = rubik_parse(lambda r: {"open_interest_coins": r[2], "open_interest_usd": r[3]})
+parse_account_ratio = rubik_parse(lambda r: {"account_ratio": r[1]})
 
 
 SOURCE = Source(
