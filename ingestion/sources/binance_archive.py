@@ -17,7 +17,7 @@ import hashlib
 import io
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -26,29 +26,27 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from ingestion.http import Page
-from ingestion.rows import BulkUnfit, bulk_numbers, bulk_required
+from ingestion.rows import BulkUnfit, bulk_numbers, bulk_required, bulk_without_suffix
 from ingestion.schemas import LONG_SHORT_RATIOS, OPEN_INTEREST, Dataset
 from ingestion.sources.base import (
     Absent,
     Endpoint,
     FetchContext,
+    Parse,
+    ParseColumns,
     Rejected,
     Source,
     Window,
     iter_records,
     rejected,
 )
+from ingestion.sources.binance import EXCHANGE, asset_of, symbol
 
 NAME = "binance_archive"
-EXCHANGE = "binance"
 METRICS_FILE = "/data/futures/um/daily/metrics/{symbol}/{symbol}-metrics-{day}.zip"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CHECKSUM_SUFFIX = ".CHECKSUM"
 METRICS_FROM = date(2021, 12, 1)  # the first daily metrics file (docs/sources/binance-archive.md)
-
-
-def symbol(asset: str) -> str:
-    return f"{asset}USDT"
 
 
 def fetch_metrics(ctx: FetchContext, window: Window) -> Iterator[Page | Absent]:
@@ -61,12 +59,10 @@ def fetch_metrics(ctx: FetchContext, window: Window) -> Iterator[Page | Absent]:
             path = METRICS_FILE.format(symbol=symbol(asset), day=day.isoformat())
             context = window.context(asset=asset, day=day.isoformat())
             checksum = ctx.client.get(path + CHECKSUM_SUFFIX, {}, context)
-            if checksum.status == 404:
-                missing.append(path.rsplit("/", 1)[-1])
-                continue
-            expected = _expected_sha256(checksum)
-            archive = ctx.client.get(path, {}, {**context, "expected_sha256": expected})
-            if archive.status == 404:
+            archive = None
+            if checksum.status != 404:
+                archive = ctx.client.get(path, {}, {**context, "expected_sha256": _expected_sha256(checksum)})
+            if archive is None or archive.status == 404:
                 missing.append(path.rsplit("/", 1)[-1])
                 continue
             pages += [checksum, archive]
@@ -99,12 +95,9 @@ def _csv_bytes(page: Page) -> bytes:
         raise UnreadableFile(f"checksum mismatch: the file's sha256 is {actual}, its CHECKSUM says {expected}")
     try:
         with zipfile.ZipFile(io.BytesIO(page.body)) as archive:
-            members = [m for m in archive.namelist() if m.endswith(".csv")]
-            if len(members) != 1:
-                raise UnreadableFile(f"the zip holds {len(members)} CSV files, not one: {archive.namelist()}")
-            return archive.read(members[0])
-    except UnreadableFile:
-        raise
+            names = archive.namelist()
+            members = [m for m in names if m.endswith(".csv")]
+            data = archive.read(members[0]) if len(members) == 1 else None
     # What a damaged or odd zip raises: a bad central directory or CRC, a cut deflate stream (zlib),
     # a negative offset (ValueError), an unknown compression method, an encrypted member.
     except (
@@ -118,6 +111,9 @@ def _csv_bytes(page: Page) -> bytes:
         RuntimeError,
     ) as exc:
         raise UnreadableFile(f"not a readable zip ({exc.__class__.__name__}: {exc})") from exc
+    if data is None:
+        raise UnreadableFile(f"the zip holds {len(members)} CSV files, not one: {names}")
+    return data
 
 
 def _is_checksum(page: Page) -> bool:
@@ -130,7 +126,7 @@ def _file_rejected(page: Page, reason: str) -> dict[str, Any]:
     return record
 
 
-def metrics_parse(columns: Mapping[str, str]) -> Any:
+def metrics_parse(columns: Mapping[str, str]) -> Parse:
     """Per-row reader of a metrics file: ``columns`` maps the dataset's measures to CSV columns."""
 
     def parse(page: Page) -> Iterator[dict[str, Any]]:
@@ -171,12 +167,12 @@ def _on_the_hour(row: dict[str, str]) -> bool:
     return moment.minute == 0 and moment.second == 0
 
 
-def _row_builder(columns: Mapping[str, str]) -> Any:
+def _row_builder(columns: Mapping[str, str]) -> Callable[[dict[str, str]], dict[str, Any]]:
     def build(row: dict[str, str]) -> dict[str, Any]:
         sym = row["symbol"]
         return {
             "exchange": EXCHANGE,
-            "asset": sym.removesuffix("USDT"),
+            "asset": asset_of(sym),
             "symbol": sym,
             "observed_at": datetime.strptime(row["create_time"], TIME_FORMAT),
             **{measure: row[column] or None for measure, column in columns.items()},
@@ -185,7 +181,7 @@ def _row_builder(columns: Mapping[str, str]) -> Any:
     return build
 
 
-def metrics_columns(columns: Mapping[str, str]) -> Any:
+def metrics_columns(columns: Mapping[str, str]) -> ParseColumns:
     """The whole file at once with Arrow's CSV reader (every column read as text, then cast);
     anything it cannot take whole goes to the per-row reader, which names each bad row."""
 
@@ -209,7 +205,7 @@ def metrics_columns(columns: Mapping[str, str]) -> Any:
         parsed = bulk_required(
             {
                 "exchange": pa.repeat(EXCHANGE, table.num_rows),
-                "asset": pc.replace_substring_regex(table["symbol"], "USDT$", ""),
+                "asset": bulk_without_suffix(table["symbol"], "USDT"),
                 "symbol": table["symbol"],
                 "observed_at": table["observed_at"],
             }

@@ -44,7 +44,7 @@ class BinanceArchive(VenueApp):
         if asset is None or not self._published(day) or "missing_file" in faults:
             return self.not_found(req)
         name = f"{symbol}-metrics-{day.isoformat()}.zip"
-        archive = self._metrics_zip(symbol, day, name)
+        archive = self._metrics_zip(symbol, ASSET_INDEX[asset], day, name)
         if match["checksum"]:
             digest = hashlib.sha256(b"another file" if "bad_checksum" in faults else archive).hexdigest()
             return text_response(f"{digest}  {name}\n", 200, "binary/octet-stream")
@@ -68,17 +68,16 @@ class BinanceArchive(VenueApp):
         start = day_start_ms(day)
         return start >= ORIGIN_MS and start + DAY_MS <= self.ctx.until_ms
 
-    def _metrics_zip(self, symbol: str, day: date, name: str) -> bytes:
+    def _metrics_zip(self, symbol: str, asset: int, day: date, name: str) -> bytes:
         buffer = io.BytesIO()
         member = zipfile.ZipInfo(name.removesuffix(".zip") + ".csv", ZIP_TIME)
         member.compress_type = zipfile.ZIP_DEFLATED
         with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr(member, self._metrics_csv(symbol, day))
+            archive.writestr(member, self._metrics_csv(symbol, asset, day))
         return buffer.getvalue()
 
-    def _metrics_csv(self, symbol: str, day: date) -> str:
+    def _metrics_csv(self, symbol: str, asset: int, day: date) -> str:
         """The day's 5-minute rows, the same series the live /futures/data endpoints serve."""
-        asset = ASSET_INDEX[asset_from_symbol(symbol) or ""]
         times = day_start_ms(day) + np.arange(DAY_MS // STEP_MS, dtype=np.int64) * STEP_MS
         coins, usd = self.ctx.market.open_interest(VENUE, asset, times)
         ratios = self.ctx.market.long_short(VENUE, asset, times)
