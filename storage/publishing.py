@@ -92,6 +92,10 @@ def _time_column(columns: Sequence[str]) -> str:
     return next(c for c in TIME_COLUMNS if c in columns)
 
 
+def month_file(mart: str, month: str) -> str:
+    return f"{mart}_{month}.parquet"
+
+
 @dataclass(frozen=True)
 class PreviousExport:
     """The published export version a new one can reuse unchanged month files from."""
@@ -100,7 +104,7 @@ class PreviousExport:
     fingerprints: Mapping[str, Mapping[str, str]]
 
     def reusable(self, mart: str, month: str, fingerprint: str) -> Path | None:
-        path = self.directory / mart / f"{mart}_{month}.parquet"
+        path = self.directory / mart / month_file(mart, month)
         if self.fingerprints.get(mart, {}).get(month) == fingerprint and path.is_file():
             return path
         return None
@@ -150,7 +154,7 @@ class MartExport:
         self.directory.mkdir(parents=True, exist_ok=True)
         names = []
         for month, fingerprint in fingerprints.items():
-            path = self.directory / f"{self.mart}_{month}.parquet"
+            path = self.directory / month_file(self.mart, month)
             unchanged = previous.reusable(self.mart, month, fingerprint) if previous else None
             if unchanged is None or not _hard_link(unchanged, path):
                 rows = (
