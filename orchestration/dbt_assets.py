@@ -27,6 +27,7 @@ from packaging import version
 
 from orchestration import settings
 from orchestration.catch_up import last_loaded_day
+from orchestration.memory import release_memory, resident_mb
 from orchestration.partitions import DAILY_FRESHNESS, run_window_days
 from orchestration.preload import preload
 from orchestration.resources import WarehouseResource
@@ -139,6 +140,9 @@ def dbt_models(
     failure: Exception | None = None
     window = build_window(run_window_days(context), full_refresh, last_loaded_day(warehouse.engine()))
     preload("reporting")  # the report after publishing draws with matplotlib (~1 s to import)
+    before = resident_mb()
+    release_memory()
+    context.log.info(f"memory: {before:.0f} MB -> {resident_mb():.0f} MB before dbt")
     with window_environment(window):
         try:
             events.extend(dbt.cli(args, context=context, target_path=target).stream())
