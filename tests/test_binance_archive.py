@@ -5,6 +5,8 @@ unavailable, and the column-wise and per-row readers giving the same rows."""
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from ingestion.http import Page, SourceError
 from ingestion.landing import read_archive
 from ingestion.pipeline import archive_path, ingest
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
+from ingestion.rows import BulkUnfit
 from ingestion.simulator import Fault, Simulator
 from ingestion.sources.base import FetchContext, Window
 
@@ -21,11 +24,14 @@ DAY = date(2026, 1, 15)
 NOW = datetime(2026, 1, 20, tzinfo=UTC)
 RATIOS = ENDPOINTS["binance_archive_long_short_ratios"]
 OPEN_INTEREST = ENDPOINTS["binance_archive_open_interest"]
+KLINES = ENDPOINTS["binance_archive_klines"]
+# The simulator's kline files have a header row from 2025-12-01 on (as the archive's newer files).
+NO_HEADER_DAY, HEADER_DAY = date(2025, 11, 30), date(2025, 12, 1)
 
 
 def _ingest(endpoint, landing: Path, days: list[date], faults: list[Fault] = (), assets=("BTC", "ETH")):
     with Simulator(seed=7, now=NOW, faults=faults) as sim:
-        client = SOURCES_BY_NAME["binance_archive"].client(sim.base_url("binance_archive"), demo=False)
+        client = SOURCES_BY_NAME[endpoint.source].client(sim.base_url(endpoint.source), demo=False)
         return ingest(endpoint, FetchContext(client, assets), days, landing)
 
 
@@ -42,15 +48,63 @@ def test_a_day_loads_the_hourly_readings_of_every_asset(endpoint, tmp_path: Path
     assert [p.endpoint.rsplit(".", 1)[-1] for p in pages] == ["CHECKSUM", "zip"] * 2
 
 
-def test_the_column_wise_reader_gives_the_rows_the_per_row_reader_gives(tmp_path: Path) -> None:
-    report = _ingest(RATIOS, tmp_path, [DAY])
-    pages = list(read_archive(archive_path(tmp_path, RATIOS, Window(DAY, DAY))))
-    zipped = [p for p in pages if p.endpoint.endswith(".zip")]
-    by_row = [r for p in zipped for r in RATIOS.parse(p)]
-    by_column = [r for p in zipped for r in RATIOS.parse_columns(p).to_pylist()]
+def _zips(landing: Path, endpoint, days: list[date]) -> list[Page]:
+    pages = read_archive(archive_path(landing, endpoint, Window(days[0], days[-1])))
+    return [p for p in pages if p.endpoint.endswith(".zip")]
+
+
+def _csv_text(page: Page) -> str:
+    with zipfile.ZipFile(io.BytesIO(page.body)) as archive:
+        return archive.read(archive.namelist()[0]).decode()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "days"), [(RATIOS, [DAY]), (KLINES, [NO_HEADER_DAY, HEADER_DAY])], ids=["metrics", "klines"]
+)
+def test_the_column_wise_reader_gives_the_rows_the_per_row_reader_gives(endpoint, days, tmp_path: Path) -> None:
+    report = _ingest(endpoint, tmp_path, days)
+    zipped = _zips(tmp_path, endpoint, days)
+    by_row = [r for p in zipped for r in endpoint.parse(p)]
+    by_column = [r for p in zipped for r in endpoint.parse_columns(p).to_pylist()]
     assert by_row and len(by_row) == len(by_column) == report.batch.accepted
+    numbers = {c.name for c in endpoint.dataset.columns if str(c.type) == "double"}
     for row, column in zip(by_row, by_column, strict=True):
-        assert {k: float(v) if k.endswith("ratio") else v for k, v in row.items()} == column
+        assert {k: float(v) if k in numbers else v for k, v in row.items()} == column
+
+
+def test_kline_files_with_and_without_a_header_give_the_live_api_candles(tmp_path: Path) -> None:
+    days = [NO_HEADER_DAY, HEADER_DAY]
+    report = _ingest(KLINES, tmp_path, days)
+    first_lines = {
+        date.fromisoformat(p.context["day"]): _csv_text(p).split("\n", 1)[0] for p in _zips(tmp_path, KLINES, days)
+    }
+    assert first_lines[HEADER_DAY].startswith("open_time,open,high,low,close,volume,")
+    assert first_lines[NO_HEADER_DAY][:13].isdigit()  # the first candle's open time, in epoch ms
+    assert report.batch.rejected == 0 and report.batch.accepted == 2 * 2 * 24
+    live = _ingest(ENDPOINTS["binance_klines"], tmp_path / "live", days)
+    key = ["symbol", "open_time"]
+    candles = ["open", "high", "low", "close", "volume_coins"]
+    assert (
+        report.batch.table.sort_by([(k, "ascending") for k in key])
+        .select(key + candles)
+        .equals(live.batch.table.sort_by([(k, "ascending") for k in key]).select(key + candles))
+    )
+
+
+def test_a_kline_file_whose_header_changed_rejects_its_rows_naming_the_column(tmp_path: Path) -> None:
+    """Schema drift in a file that passes its checksum: every row a reject, nothing guessed."""
+    _ingest(KLINES, tmp_path, [HEADER_DAY], assets=("BTC",))
+    good = _zips(tmp_path, KLINES, [HEADER_DAY])[0]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("BTCUSDT-1h.csv", _csv_text(good).replace("open_time,", "openTime,", 1))
+    drifted = buffer.getvalue()
+    context = {**good.context, "expected_sha256": hashlib.sha256(drifted).hexdigest()}
+    page = Page(good.source, good.endpoint, good.params, 200, drifted, context)
+    with pytest.raises(BulkUnfit):
+        KLINES.parse_columns(page)
+    records = list(KLINES.parse(page))
+    assert len(records) == 24 and all("KeyError: 'open_time'" in r["_reject"] for r in records)
 
 
 @pytest.mark.parametrize(

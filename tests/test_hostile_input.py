@@ -47,7 +47,7 @@ from ingestion.pipeline import _build, archive_path, ingest, replay
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.rows import to_float
 from ingestion.schemas import LINEAGE_COLUMNS, REJECTS_SCHEMA, Check
-from ingestion.simulator.venues.binance_archive import METRICS_HEADER
+from ingestion.simulator.venues.binance_archive import KLINE_HEADER, METRICS_HEADER
 from ingestion.sources.base import Endpoint, FetchContext, Window
 from ingestion.sources.binance import RATIO_ENDPOINTS as BINANCE_RATIOS
 from ingestion.sources.tape import SESSIONS_FILE, CollectorTapes
@@ -1447,12 +1447,12 @@ ARCHIVE_CELLS = st.sampled_from(
 ARCHIVE_ROW_CHANGES = ("cell", "cell", "cell", "short", "long", "duplicate", "drop", "header")
 
 
-def _archive_rows(asset: str) -> list[list[str]]:
+def _metrics_rows() -> list[list[str]]:
     """A day of readings every 30 minutes: 24 on the hour (the rows the datasets take) and 24 between."""
     return [
         [
             (datetime(2026, 1, 15) + timedelta(minutes=30 * i)).strftime("%Y-%m-%d %H:%M:%S"),
-            f"{asset}USDT",
+            "BTCUSDT",
             f"{1000 + i}.5",
             f"{95_000_000 + i}.25",
             "1.3903",
@@ -1464,39 +1464,96 @@ def _archive_rows(asset: str) -> list[list[str]]:
     ]
 
 
-def _archive_zip(header: list[str], rows: list[list[str]]) -> bytes:
+def _kline_rows() -> list[list[str]]:
+    """A day of 24 hourly candles, as Binance's kline files hold them (times in epoch ms)."""
+    start = int(datetime(2026, 1, 15, tzinfo=UTC).timestamp() * 1000)
+    return [
+        [
+            str(start + i * 3_600_000),
+            f"{95_000 + i}.1",
+            f"{95_100 + i}.2",
+            f"{94_900 + i}.3",
+            f"{95_050 + i}.4",
+            "123.456",
+            str(start + (i + 1) * 3_600_000 - 1),
+            "11734567.89",
+            "4567",
+            "60.1",
+            "5712345.6",
+            "0",
+        ]
+        for i in range(24)
+    ]
+
+
+@dataclass(frozen=True)
+class ArchiveFile:
+    """A good file of one kind: its header (None: a kline file of the older kind, without one),
+    its rows, which of them the dataset takes, and its path in the archive."""
+
+    header: list[str] | None
+    rows: Callable[[], list[list[str]]]
+    taken: Callable[[list[str]], bool]
+    path: str
+
+
+METRICS_FILE = ArchiveFile(
+    METRICS_HEADER.split(","),
+    _metrics_rows,
+    lambda row: row[0].endswith(":00:00"),
+    f"/data/futures/um/daily/metrics/BTCUSDT/BTCUSDT-metrics-{DAY}.zip",
+)
+KLINES_PATH = f"/data/futures/um/daily/klines/BTCUSDT/1h/BTCUSDT-1h-{DAY}.zip"
+ARCHIVE_FILES = {
+    "metrics": METRICS_FILE,
+    "klines with header": ArchiveFile(KLINE_HEADER.split(","), _kline_rows, lambda row: True, KLINES_PATH),
+    "klines without header": ArchiveFile(None, _kline_rows, lambda row: True, KLINES_PATH),
+}
+ARCHIVE_CASES = [
+    (table, kind)
+    for table in ARCHIVE_TABLES
+    for kind in ARCHIVE_FILES
+    if kind.startswith("klines") == table.endswith("_klines")
+]
+
+
+def _archive_csv(header: list[str] | None, rows: list[list[str]]) -> str:
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows([header, *rows])
+    csv.writer(text, lineterminator="\n").writerows([header, *rows] if header is not None else rows)
+    return text.getvalue()
+
+
+def _archive_zip(header: list[str] | None, rows: list[list[str]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"BTCUSDT-metrics-{DAY}.csv", text.getvalue())
+        archive.writestr("BTCUSDT.csv", _archive_csv(header, rows))
     return buffer.getvalue()
 
 
-def _archive_pages(body: bytes, checksum_of: bytes, status: int = 200) -> tuple[Page, Page]:
-    path = f"/data/futures/um/daily/metrics/BTCUSDT/BTCUSDT-metrics-{DAY}.zip"
+def _archive_pages(path: str, body: bytes, checksum_of: bytes, status: int = 200) -> tuple[Page, Page]:
     digest = hashlib.sha256(checksum_of).hexdigest()
     context = WINDOW.context(asset="BTC", day=DAY.isoformat())
     checksum = Page("binance_archive", path + ".CHECKSUM", {}, 200, f"{digest}  x.zip\n".encode(), context)
     return checksum, Page("binance_archive", path, {}, status, body, {**context, "expected_sha256": digest})
 
 
-@pytest.mark.parametrize("table", ARCHIVE_TABLES)
+@pytest.mark.parametrize(("table", "file_kind"), ARCHIVE_CASES)
 @settings(HOSTILE, max_examples=60)
 @given(data=st.data())
-def test_bad_rows_of_an_archive_file_are_rejected_with_a_reason_and_the_rest_load(table, data):
+def test_bad_rows_of_an_archive_file_are_rejected_with_a_reason_and_the_rest_load(table, file_kind, data):
     """Cells with hostile text, short and long rows, duplicated and dropped rows, a changed header,
-    in a file whose checksum holds: the file never fails as a whole; every hourly row comes out
-    as a row or a reject; the hourly rows no change touched load."""
+    in a file whose checksum holds: the file never fails as a whole; every row the dataset takes
+    comes out as a row or a reject; those no change touched load."""
     draw = data.draw
-    header = METRICS_HEADER.split(",")
-    rows = _archive_rows("BTC")
+    template = ARCHIVE_FILES[file_kind]
+    header = template.header
+    rows = template.rows()
     touched: set[int] = set()  # ids of the template's rows a change reached
     keep = list(rows)
     for _ in range(draw(st.integers(1, 4), label="changes")):
         kind = draw(st.sampled_from(ARCHIVE_ROW_CHANGES), label="change")
         event(f"archive change: {kind}")
-        if kind == "header":
+        if kind == "header" and header is not None:
             header = list(header)
             header[draw(st.integers(0, len(header) - 1), label="column")] = draw(ARCHIVE_CELLS, label="name")
             touched.update(id(r) for r in keep)
@@ -1519,27 +1576,33 @@ def test_bad_rows_of_an_archive_file_are_rejected_with_a_reason_and_the_rest_loa
             rows.insert(at, list(row))
         else:
             del rows[at]
+    if header is None and not _archive_csv(None, rows)[:1].isdigit():
+        # A file without a header whose first row no longer starts with a number reads as a file
+        # with a header nobody knows: every row is then rejected, none guessed at by position.
+        event("archive: first row reads as a header")
+        touched.update(id(r) for r in keep)
     body = _archive_zip(header, rows)
     endpoint = ENDPOINTS[table]
-    batch = _build(endpoint, WINDOW, list(_archive_pages(body, body)), [REF]).batch
+    batch = _build(endpoint, WINDOW, list(_archive_pages(template.path, body, body)), [REF]).batch
     check_batch(endpoint, batch.table, batch.rejects, {REF})
-    untouched = sum(1 for r in keep if id(r) not in touched and r[0].endswith(":00:00"))
+    untouched = sum(1 for r in keep if id(r) not in touched and template.taken(r))
     assert batch.accepted >= untouched, (batch.accepted, untouched, batch.rejects.to_pylist()[:3])
     assert batch.accepted + batch.rejected <= len(rows) + 1
 
 
-@pytest.mark.parametrize("table", ARCHIVE_TABLES)
+@pytest.mark.parametrize(("table", "file_kind"), ARCHIVE_CASES)
 @settings(HOSTILE, max_examples=40)
 @given(data=st.data())
-def test_a_damaged_archive_file_is_one_reject_naming_it_or_a_named_error(table, data):
+def test_a_damaged_archive_file_is_one_reject_naming_it_or_a_named_error(table, file_kind, data):
     """Whole-file damage (cut off, empty, an HTML page, binary, gzip instead of zip ...) under the
     CHECKSUM of the good file, or under its own (published broken), and odd HTTP statuses."""
     draw = data.draw
-    good = _archive_zip(METRICS_HEADER.split(","), _archive_rows("BTC"))
+    template = ARCHIVE_FILES[file_kind]
+    good = _archive_zip(template.header, template.rows())
     body = mangle(draw, good, tape=False)
     own_checksum = draw(st.booleans(), label="checksum of the damaged bytes")
     status = draw(STATUSES, label="status")
-    checksum, page = _archive_pages(body, body if own_checksum else good, status)
+    checksum, page = _archive_pages(template.path, body, body if own_checksum else good, status)
     endpoint = ENDPOINTS[table]
     try:
         batch = _build(endpoint, WINDOW, [checksum, page], [REF]).batch
@@ -1552,9 +1615,8 @@ def test_a_damaged_archive_file_is_one_reject_naming_it_or_a_named_error(table, 
     check_batch(endpoint, batch.table, batch.rejects, {REF})
     if body != good:
         event(f"outcome: {batch.accepted} rows, {batch.rejected} rejects")
-        named = [
-            r["reason"] for r in batch.rejects.to_pylist() if r["reason"].startswith(f"BTCUSDT-metrics-{DAY}.zip: ")
-        ]
+        file_name = template.path.rsplit("/", 1)[-1]
+        named = [r["reason"] for r in batch.rejects.to_pylist() if r["reason"].startswith(f"{file_name}: ")]
         assert named or own_checksum, batch.rejects.to_pylist()
         assert batch.accepted == 0 or own_checksum
 

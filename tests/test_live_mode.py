@@ -369,8 +369,14 @@ def test_positioning_endpoints_parse_the_live_format_from_loopback(endpoint, tmp
     assert filled and all(min(rows[c].to_pylist()) > 0 for c in filled)
 
 
-@pytest.mark.parametrize("endpoint", POSITIONING, ids=lambda e: e.table)
-def test_positioning_endpoints_down_all_day_are_unavailable_and_garbage_is_a_named_error(
+# Every positioning endpoint, and the data archive's others (its klines)
+POSITIONING_AND_ARCHIVE = POSITIONING + [
+    e for e in ENDPOINTS.values() if e.source == "binance_archive" and e not in POSITIONING
+]
+
+
+@pytest.mark.parametrize("endpoint", POSITIONING_AND_ARCHIVE, ids=lambda e: e.table)
+def test_positioning_and_archive_endpoints_down_all_day_are_unavailable_and_garbage_is_a_named_error(
     endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LEVSTRESS_HTTP_BACKOFF_S", "0.01")

@@ -37,9 +37,9 @@
   rows of the first registered source that has that hour (a source's endpoints rank alike): a venue's live endpoint before its data
   archive (ingestion/registry.py lists the archive last), so no hour is counted twice. The day is
   a partition key too (an hour lies in one day), so a filter on partition_date still reaches the
-  sources through the window.
+  sources through the window. time_column: the rows' time (observed_at, a candle's open_time).
 -#}
-{% macro first_source_per_hour(dataset, columns) -%}
+{% macro first_source_per_hour(dataset, columns, time_column='observed_at') -%}
 {%- set listed = columns | join(', ') -%}
 {%- set sources = levstress.registered_sources() | map(attribute='source') | unique | list -%}
 select {{ listed }}
@@ -48,7 +48,7 @@ from (
         {{ listed }},
         source_rank,
         min(source_rank) over (
-            partition by exchange, asset, partition_date, {{ dbt.date_trunc('hour', 'observed_at') }}
+            partition by exchange, asset, partition_date, {{ dbt.date_trunc('hour', time_column) }}
         ) as first_rank
     from (
         {%- for entry in levstress.source_models(dataset) %}

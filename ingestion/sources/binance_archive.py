@@ -1,12 +1,14 @@
 """Binance's public data archive (data.binance.vision; docs/sources/binance-archive.md): years of
-USDT-M ``metrics`` (open interest and the four long/short ratios, every 5 minutes), one zipped
-CSV per symbol and day with a sha256 ``.zip.CHECKSUM`` beside it. No key, no rate limit of note.
+USDT-M ``metrics`` (open interest and the four long/short ratios, every 5 minutes) and hourly
+``klines``, one zipped CSV per symbol and day with a sha256 ``.zip.CHECKSUM`` beside it. No key,
+no rate limit of note.
 
 Each zip is checked against its CHECKSUM before it is read; a file that fails it, or that does
 not unzip, is one rejected row naming the file and the reason (both files stay in the landing
 zone). A day whose file is not in the archive (it appears after the day is over) is unavailable.
 The CSV is read whole by Arrow's CSV reader; the hourly datasets take the reading at the top of
 each hour, as the live endpoints' 1h period gives it (the 5-minute rows stay in the landing zip).
+Kline files carry a header row in newer files and none in older ones: told by the first line.
 The live endpoints of the same venue come first where both have an hour (int_* models).
 """
 
@@ -18,6 +20,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -26,11 +29,19 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from ingestion.http import Page
-from ingestion.rows import BulkUnfit, bulk_numbers, bulk_required, bulk_without_suffix
-from ingestion.schemas import LONG_SHORT_RATIOS, OPEN_INTEREST, Dataset
+from ingestion.rows import (
+    BulkUnfit,
+    bulk_ms_timestamps,
+    bulk_numbers,
+    bulk_required,
+    bulk_without_suffix,
+    ms_to_datetime,
+)
+from ingestion.schemas import CANDLES, LONG_SHORT_RATIOS, OPEN_INTEREST, Dataset
 from ingestion.sources.base import (
     Absent,
     Endpoint,
+    Fetch,
     FetchContext,
     Parse,
     ParseColumns,
@@ -46,30 +57,60 @@ NAME = "binance_archive"
 METRICS_FILE = "/data/futures/um/daily/metrics/{symbol}/{symbol}-metrics-{day}.zip"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CHECKSUM_SUFFIX = ".CHECKSUM"
+DAYS_IN_FLIGHT = 4  # the HTTP session keeps 8 connections per host
 METRICS_FROM = date(2021, 12, 1)  # the first daily metrics file (docs/sources/binance-archive.md)
+KLINES_FILE = "/data/futures/um/daily/klines/{symbol}/1h/{symbol}-1h-{day}.zip"
+KLINES_FROM = date(2020, 1, 1)  # assumed, not verified: BTCUSDT futures klines reach back to 2019
+KLINE_COLUMNS = (
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_volume",
+    "count",
+    "taker_buy_volume",
+    "taker_buy_quote_volume",
+    "ignore",
+)
 
 
-def fetch_metrics(ctx: FetchContext, window: Window) -> Iterator[Page | Absent]:
+def daily_files(template: str) -> Fetch:
     """Per day, each asset's CHECKSUM then its zip; the zip's page carries the expected hash. A
-    day with a file missing is unavailable as a whole, naming the files."""
-    for day in window.days:
-        pages: list[Page] = []
-        missing = []
-        for asset in ctx.assets:
-            path = METRICS_FILE.format(symbol=symbol(asset), day=day.isoformat())
-            context = window.context(asset=asset, day=day.isoformat())
-            checksum = ctx.client.get(path + CHECKSUM_SUFFIX, {}, context)
-            archive = None
-            if checksum.status != 404:
-                archive = ctx.client.get(path, {}, {**context, "expected_sha256": _expected_sha256(checksum)})
-            if archive is None or archive.status == 404:
-                missing.append(path.rsplit("/", 1)[-1])
-                continue
-            pages += [checksum, archive]
-        if missing:
-            yield Absent(day, f"not in the Binance archive (published after the day ends): {', '.join(missing)}")
-        else:
-            yield from pages
+    day with a file missing is unavailable as a whole, naming the files. Days are fetched
+    DAYS_IN_FLIGHT at a time and come out in order: the archive is a bucket of small static
+    files, each a round trip away, and a bootstrap asks for tens of thousands of them."""
+
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page | Absent]:
+        pool = ThreadPoolExecutor(DAYS_IN_FLIGHT, thread_name_prefix="archive")
+        try:
+            for items in pool.map(lambda day: _day_files(ctx, window, template, day), window.days):
+                yield from items
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    return fetch
+
+
+def _day_files(ctx: FetchContext, window: Window, template: str, day: date) -> list[Page | Absent]:
+    pages: list[Page] = []
+    missing = []
+    for asset in ctx.assets:
+        path = template.format(symbol=symbol(asset), day=day.isoformat())
+        context = window.context(asset=asset, day=day.isoformat())
+        checksum = ctx.client.get(path + CHECKSUM_SUFFIX, {}, context)
+        archive = None
+        if checksum.status != 404:
+            archive = ctx.client.get(path, {}, {**context, "expected_sha256": _expected_sha256(checksum)})
+        if archive is None or archive.status == 404:
+            missing.append(path.rsplit("/", 1)[-1])
+            continue
+        pages += [checksum, archive]
+    if missing:
+        return [Absent(day, f"not in the Binance archive (published after the day ends): {', '.join(missing)}")]
+    return list(pages)
 
 
 def _expected_sha256(page: Page) -> str:
@@ -126,8 +167,13 @@ def _file_rejected(page: Page, reason: str) -> dict[str, Any]:
     return record
 
 
-def metrics_parse(columns: Mapping[str, str]) -> Parse:
-    """Per-row reader of a metrics file: ``columns`` maps the dataset's measures to CSV columns."""
+CsvRows = Callable[[str], Iterator[dict[str, str] | Rejected]]
+RowBuilder = Callable[[dict[str, str]], dict[str, Any]]
+
+
+def file_parse(rows: CsvRows, builder: Callable[[Page], RowBuilder]) -> Parse:
+    """Per-row reader of an archive file: the checked CSV's ``rows``, each built by the page's
+    ``builder``; a file that fails its checksum or does not unzip is one reject naming it."""
 
     def parse(page: Page) -> Iterator[dict[str, Any]]:
         if _is_checksum(page):
@@ -136,15 +182,19 @@ def metrics_parse(columns: Mapping[str, str]) -> Parse:
             text = _csv_bytes(page).decode("utf-8")
         except (UnreadableFile, UnicodeDecodeError) as exc:
             return iter([_file_rejected(page, str(exc))])
-        hourly = (r for r in _csv_rows(text) if isinstance(r, Rejected) or _on_the_hour(r))
-        return iter_records(page, hourly, _row_builder(columns))
+        return iter_records(page, rows(text), builder(page))
 
     return parse
 
 
-def _csv_rows(text: str) -> Iterator[dict[str, str] | Rejected]:
-    """The file's rows by header name; a line the CSV reader cannot read is a reject of its own."""
-    reader = csv.DictReader(io.StringIO(text))
+def _hourly_metrics_rows(text: str) -> Iterator[dict[str, str] | Rejected]:
+    return (r for r in _csv_rows(text) if isinstance(r, Rejected) or _on_the_hour(r))
+
+
+def _csv_rows(text: str, names: tuple[str, ...] | None = None) -> Iterator[dict[str, str] | Rejected]:
+    """The file's rows by column name (the header's, or ``names`` for a file without one); a line
+    the CSV reader cannot read is a reject of its own."""
+    reader = csv.DictReader(io.StringIO(text), fieldnames=names)
     while True:
         try:
             row = next(reader)
@@ -167,7 +217,7 @@ def _on_the_hour(row: dict[str, str]) -> bool:
     return moment.minute == 0 and moment.second == 0
 
 
-def _row_builder(columns: Mapping[str, str]) -> Callable[[dict[str, str]], dict[str, Any]]:
+def _metrics_builder(columns: Mapping[str, str]) -> RowBuilder:
     def build(row: dict[str, str]) -> dict[str, Any]:
         sym = row["symbol"]
         return {
@@ -181,17 +231,24 @@ def _row_builder(columns: Mapping[str, str]) -> Callable[[dict[str, str]], dict[
     return build
 
 
-def metrics_columns(columns: Mapping[str, str]) -> ParseColumns:
-    """The whole file at once with Arrow's CSV reader (every column read as text, then cast);
-    anything it cannot take whole goes to the per-row reader, which names each bad row."""
+def file_columns(read: Callable[[Page, bytes], pa.Table], schema: pa.Schema) -> ParseColumns:
+    """The whole file at once with Arrow's CSV reader (``read``: every column read as text, then
+    cast); anything it cannot take whole goes to the per-row reader, which names each bad row."""
 
     def parse_columns(page: Page) -> pa.Table:
         if _is_checksum(page):
-            return pa.table({name: pa.array([], type=t) for name, t in _schema(columns)})
+            return schema.empty_table()
         try:
             raw = _csv_bytes(page)
         except UnreadableFile as exc:
             raise BulkUnfit(str(exc)) from exc
+        return read(page, raw)
+
+    return parse_columns
+
+
+def _metrics_reader(columns: Mapping[str, str]) -> Callable[[Page, bytes], pa.Table]:
+    def read(page: Page, raw: bytes) -> pa.Table:
         wanted = ["create_time", "symbol", *columns.values()]
         table = pa_csv.read_csv(
             io.BytesIO(raw),
@@ -214,17 +271,19 @@ def metrics_columns(columns: Mapping[str, str]) -> ParseColumns:
             parsed = parsed.append_column(measure, bulk_numbers(table[column]))
         return parsed
 
-    return parse_columns
+    return read
 
 
-def _schema(columns: Mapping[str, str]) -> list[tuple[str, pa.DataType]]:
-    return [
-        ("exchange", pa.string()),
-        ("asset", pa.string()),
-        ("symbol", pa.string()),
-        ("observed_at", pa.timestamp("us")),
-        *((measure, pa.float64()) for measure in columns),
-    ]
+def _metrics_schema(columns: Mapping[str, str]) -> pa.Schema:
+    return pa.schema(
+        [
+            ("exchange", pa.string()),
+            ("asset", pa.string()),
+            ("symbol", pa.string()),
+            ("observed_at", pa.timestamp("us")),
+            *((measure, pa.float64()) for measure in columns),
+        ]
+    )
 
 
 def metrics_endpoint(name: str, dataset: Dataset, columns: Mapping[str, str], what: str) -> Endpoint:
@@ -232,13 +291,81 @@ def metrics_endpoint(name: str, dataset: Dataset, columns: Mapping[str, str], wh
         NAME,
         name,
         dataset,
-        fetch_metrics,
-        metrics_parse(columns),
+        daily_files(METRICS_FILE),
+        file_parse(_hourly_metrics_rows, lambda _page: _metrics_builder(columns)),
         f"Binance data archive, daily `metrics` files (sha256-checked zipped CSV): {what}, at the top of each hour.",
-        parse_columns=metrics_columns(columns),
+        parse_columns=file_columns(_metrics_reader(columns), _metrics_schema(columns)),
         venues=(EXCHANGE,),
         history_from=METRICS_FROM,
     )
+
+
+def _kline_header(text: str) -> bool:
+    """Whether a kline file starts with its header row: newer files do, older ones start with a
+    row of numbers. Told by the first cell, never by the file's date (the switch is undated)."""
+    return not text[:1].isdigit()
+
+
+def _kline_rows(text: str) -> Iterator[dict[str, str] | Rejected]:
+    return _csv_rows(text, None if _kline_header(text) else KLINE_COLUMNS)
+
+
+def _kline_builder(page: Page) -> RowBuilder:
+    """The file's symbol is in its name, not in its rows."""
+    asset = page.context["asset"]
+
+    def build(row: dict[str, str]) -> dict[str, Any]:
+        return {
+            "exchange": EXCHANGE,
+            "asset": asset,
+            "symbol": symbol(asset),
+            "open_time": ms_to_datetime(row["open_time"]),
+            "interval_minutes": 60,
+            "open": row["open"],
+            "high": row["high"],
+            "low": row["low"],
+            "close": row["close"],
+            "volume_coins": row["volume"],
+        }
+
+    return build
+
+
+def _read_klines(page: Page, raw: bytes) -> pa.Table:
+    header = _kline_header(raw[:1].decode("ascii", "replace"))
+    if header and raw.split(b"\n", 1)[0].strip() != ",".join(KLINE_COLUMNS).encode():
+        raise BulkUnfit("the kline header is not the known one")  # the per-row reader names what is missing
+    table = pa_csv.read_csv(
+        io.BytesIO(raw),
+        read_options=pa_csv.ReadOptions(column_names=list(KLINE_COLUMNS), skip_rows=1 if header else 0),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(KLINE_COLUMNS, pa.string()), strings_can_be_null=True
+        ),
+    )
+    asset, rows = page.context["asset"], table.num_rows
+    return bulk_required(
+        {
+            "exchange": pa.repeat(EXCHANGE, rows),
+            "asset": pa.repeat(asset, rows),
+            "symbol": pa.repeat(symbol(asset), rows),
+            "open_time": bulk_ms_timestamps(table["open_time"]),
+            "interval_minutes": pa.repeat(pa.scalar(60, pa.int32()), rows),
+            **{name: bulk_numbers(table[name]) for name in ("open", "high", "low", "close")},
+            "volume_coins": bulk_numbers(table["volume"]),
+        }
+    )
+
+
+KLINES_SCHEMA = pa.schema(
+    [
+        ("exchange", pa.string()),
+        ("asset", pa.string()),
+        ("symbol", pa.string()),
+        ("open_time", pa.timestamp("us")),
+        ("interval_minutes", pa.int32()),
+        *((name, pa.float64()) for name in ("open", "high", "low", "close", "volume_coins")),
+    ]
+)
 
 
 SOURCE = Source(
@@ -262,6 +389,18 @@ SOURCE = Source(
                 "taker_buy_sell_ratio": "sum_taker_long_short_vol_ratio",
             },
             "the four long/short ratios",
+        ),
+        Endpoint(
+            NAME,
+            "klines",
+            CANDLES,
+            daily_files(KLINES_FILE),
+            file_parse(_kline_rows, _kline_builder),
+            "Binance data archive, daily `klines` files of 1h candles (sha256-checked zipped CSV, with or without "
+            "a header row): the reference price where the live API does not reach.",
+            parse_columns=file_columns(_read_klines, KLINES_SCHEMA),
+            venues=(EXCHANGE,),
+            history_from=KLINES_FROM,
         ),
     ),
 )

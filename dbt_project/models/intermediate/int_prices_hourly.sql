@@ -1,16 +1,17 @@
 {#-
   Hourly reference price per asset: the 60-minute candles of the perpetual on
-  var('reference_price_exchange') (binance by default). One row per asset and hour.
+  var('reference_price_exchange') (binance by default). One row per asset and hour; where the
+  venue's live API and its data archive both have an hour, the live API's candle
+  (macros/source_models.sql, first_source_per_hour).
 -#}
-{%- set candle_models = levstress.source_model_names('candles') -%}
 
 with candles as (
-    {% for model in candle_models %}
-    select exchange, asset, partition_date, open_time, interval_minutes,
-           open_price, high_price, low_price, close_price, volume_coins
-    from {{ ref(model) }}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{ levstress.first_source_per_hour(
+        'candles',
+        ['exchange', 'asset', 'partition_date', 'open_time', 'interval_minutes',
+         'open_price', 'high_price', 'low_price', 'close_price', 'volume_coins'],
+        'open_time'
+    ) }}
 )
 
 select

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ingestion.simulator.bars import aligned, bars, candle_opens
+from ingestion.simulator.bars import Bars, aligned, bars, candle_opens
 from ingestion.simulator.catalog import ASSET_INDEX, ASSETS, EXCHANGE_INDEX, SPECS, asset_from_symbol, binance_symbol
 from ingestion.simulator.coins import TRACKED_COIN, supply_of
 from ingestion.simulator.market import FUNDING_HOURS
@@ -203,27 +203,8 @@ class Binance(VenueApp):
         if not opens.size:
             return json_response([])
         assert asset is not None
-        b = bars(self.ctx.market, VENUE, asset, opens, step, self.ctx.until_ms)
-        spec = SPECS[ASSETS[asset]]
-        px, qty = spec.price_decimals, spec.qty_decimals_binance
         return json_response(
-            [
-                [
-                    int(b.open_ms[i]),
-                    fixed(b.open[i], px),
-                    fixed(b.high[i], px),
-                    fixed(b.low[i], px),
-                    fixed(b.close[i], px),
-                    fixed(b.volume_coins[i], qty),
-                    int(b.open_ms[i]) + step - 1,
-                    fixed(b.volume_usd[i], 4),
-                    int(b.trades[i]),
-                    fixed(b.taker_buy_coins[i], qty),
-                    fixed(b.taker_buy_usd[i], 4),
-                    "0",
-                ]
-                for i in range(len(b))
-            ]
+            kline_rows(bars(self.ctx.market, VENUE, asset, opens, step, self.ctx.until_ms), step, asset)
         )
 
     def open_interest(self, req: Request) -> Response:
@@ -258,3 +239,26 @@ class Binance(VenueApp):
             "nextFundingTime": int(next_funding),
             "time": self.ctx.now_ms,
         }
+
+
+def kline_rows(b: Bars, step_ms: int, asset: int) -> list[list[int | str]]:
+    """Binance's twelve kline fields per candle: the REST array and the data archive's CSV row."""
+    spec = SPECS[ASSETS[asset]]
+    px, qty = spec.price_decimals, spec.qty_decimals_binance
+    return [
+        [
+            int(b.open_ms[i]),
+            fixed(b.open[i], px),
+            fixed(b.high[i], px),
+            fixed(b.low[i], px),
+            fixed(b.close[i], px),
+            fixed(b.volume_coins[i], qty),
+            int(b.open_ms[i]) + step_ms - 1,
+            fixed(b.volume_usd[i], 4),
+            int(b.trades[i]),
+            fixed(b.taker_buy_coins[i], qty),
+            fixed(b.taker_buy_usd[i], 4),
+            "0",
+        ]
+        for i in range(len(b))
+    ]

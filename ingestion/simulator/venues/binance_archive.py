@@ -1,7 +1,9 @@
 """Binance's public data archive (data.binance.vision): one zipped CSV per symbol and day under
 ``/data/futures/um/daily/<type>/<SYMBOL>/``, each with a ``.zip.CHECKSUM`` (sha256sum format)
-beside it. Only ``metrics`` is simulated. A day's file exists once the day is over; a missing
-key answers S3's XML ``NoSuchKey``, as the real bucket does."""
+beside it. ``metrics`` and 1h ``klines`` are simulated; kline files carry a header row from
+KLINE_HEADER_FROM on and none before, as the real archive's newer and older files do. A day's
+file exists once the day is over; a missing key answers S3's XML ``NoSuchKey``, as the real
+bucket does."""
 
 from __future__ import annotations
 
@@ -10,41 +12,51 @@ import io
 import re
 import zipfile
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 import numpy as np
 
+from ingestion.simulator.bars import bars
 from ingestion.simulator.catalog import ASSET_INDEX, EXCHANGE_INDEX, asset_from_symbol
-from ingestion.simulator.timegrid import DAY_MS, ORIGIN_MS, STEP_MS, day_start_ms
+from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, ORIGIN_MS, STEP_MS, day_start_ms
 from ingestion.simulator.venues.base import VenueApp
+from ingestion.simulator.venues.binance import kline_rows
 from ingestion.simulator.wire import Request, Response, fixed, text_response
 
 VENUE = EXCHANGE_INDEX["binance"]
 FAULT_SYMBOL = "BTCUSDT"  # the file the archive faults (corrupt_zip, bad_checksum, missing_file) hit
-METRICS_PATH = re.compile(
-    r"^/data/futures/um/daily/metrics/(?P<symbol>[A-Z0-9]+)/(?P=symbol)-metrics-(?P<day>\d{4}-\d{2}-\d{2})"
-    r"\.zip(?P<checksum>\.CHECKSUM)?$"
+FILE_PATH = re.compile(
+    r"^/data/futures/um/daily/(?P<kind>metrics|klines)/(?P<symbol>[A-Z0-9]+)/(?:1h/)?"
+    r"(?P=symbol)-(?P<name>metrics|1h)-(?P<day>\d{4}-\d{2}-\d{2})\.zip(?P<checksum>\.CHECKSUM)?$"
 )
 METRICS_HEADER = (
     "create_time,symbol,sum_open_interest,sum_open_interest_value,count_toptrader_long_short_ratio,"
     "sum_toptrader_long_short_ratio,count_long_short_ratio,sum_taker_long_short_vol_ratio"
 )
+KLINE_HEADER = (
+    "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore"
+)
+KLINE_HEADER_FROM = date(2025, 12, 1)  # the demo has files of both kinds (the real switch date is not known)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member time: the same day always zips to the same bytes
+# A file is asked for twice per endpoint (CHECKSUM, zip), and a metrics file by two endpoints:
+# built once, it is served up to four times (a year of five symbols is ~20 MB of metrics zips).
+CACHED_FILES = 2048
 
 
 class BinanceArchive(VenueApp):
     source = "binance_archive"
 
     def handle(self, req: Request) -> Response:
-        match = METRICS_PATH.match(req.path) if req.method == "GET" else None
-        if match is None:
+        match = FILE_PATH.match(req.path) if req.method == "GET" else None
+        if match is None or (match["kind"] == "klines") != (match["name"] == "1h"):
             return self.not_found(req)
         symbol, day = match["symbol"], date.fromisoformat(match["day"])
         asset = asset_from_symbol(symbol)
         faults = self.ctx.faults.data_faults(self.source, day) if symbol == FAULT_SYMBOL else ()
         if asset is None or not self._published(day) or "missing_file" in faults:
             return self.not_found(req)
-        name = f"{symbol}-metrics-{day.isoformat()}.zip"
-        archive = self._metrics_zip(symbol, ASSET_INDEX[asset], day, name)
+        name = f"{symbol}-{match['name']}-{day.isoformat()}.zip"
+        archive = self._zip(match["kind"], symbol, ASSET_INDEX[asset], day, name)
         if match["checksum"]:
             digest = hashlib.sha256(b"another file" if "bad_checksum" in faults else archive).hexdigest()
             return text_response(f"{digest}  {name}\n", 200, "binary/octet-stream")
@@ -61,20 +73,30 @@ class BinanceArchive(VenueApp):
         return text_response(body, 404, "application/xml")
 
     def fault_day(self, req: Request) -> date | None:
-        match = METRICS_PATH.match(req.path)
+        match = FILE_PATH.match(req.path)
         return date.fromisoformat(match["day"]) if match else None
 
     def _published(self, day: date) -> bool:
         start = day_start_ms(day)
         return start >= ORIGIN_MS and start + DAY_MS <= self.ctx.until_ms
 
-    def _metrics_zip(self, symbol: str, asset: int, day: date, name: str) -> bytes:
+    @lru_cache(maxsize=CACHED_FILES)  # noqa: B019 - one app per simulator process, alive as long as it
+    def _zip(self, kind: str, symbol: str, asset: int, day: date, name: str) -> bytes:
+        csv = self._metrics_csv(symbol, asset, day) if kind == "metrics" else self._klines_csv(asset, day)
         buffer = io.BytesIO()
         member = zipfile.ZipInfo(name.removesuffix(".zip") + ".csv", ZIP_TIME)
         member.compress_type = zipfile.ZIP_DEFLATED
         with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr(member, self._metrics_csv(symbol, asset, day))
+            archive.writestr(member, csv)
         return buffer.getvalue()
+
+    def _klines_csv(self, asset: int, day: date) -> str:
+        """The day's 24 hourly candles, the same as the live /fapi/v1/klines serves."""
+        opens = day_start_ms(day) + np.arange(DAY_MS // HOUR_MS, dtype=np.int64) * HOUR_MS
+        rows = kline_rows(bars(self.ctx.market, VENUE, asset, opens, HOUR_MS, self.ctx.until_ms), HOUR_MS, asset)
+        lines = [KLINE_HEADER] if day >= KLINE_HEADER_FROM else []
+        lines += [",".join(str(cell) for cell in row) for row in rows]
+        return "\n".join(lines) + "\n"
 
     def _metrics_csv(self, symbol: str, asset: int, day: date) -> str:
         """The day's 5-minute rows, the same series the live /futures/data endpoints serve."""
