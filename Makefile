@@ -15,6 +15,15 @@ export DO_NOT_TRACK := 1
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := 1
 DEMO_START ?= 2025-09-01
 DEMO_END ?= 2026-01-31
+# The history before the demo window, as a new home gets it from Binance's data archive and the
+# APIs that keep years: open interest, funding, prices, positioning, market caps and DVOL from the
+# simulator's first day; liquidations stay shorter. Built after the window (the marts are rebuilt
+# from its first day on), so the window's stress scores have their trailing history from its first
+# day. HISTORY_START= (empty) skips it.
+HISTORY_START ?= 2025-06-01
+HISTORY_END ?= 2025-08-31
+WITHOUT_LIQUIDATIONS := not tag:"dataset"="liquidation_events" and not tag:"dataset"="liquidation_buckets" \
+	and not tag:"dataset"="collector_uptime"
 SPARK_HOME_DIR ?= $(CURDIR)/warehouse-spark
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
@@ -49,6 +58,8 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 
 run: setup
 	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --partition-range $(DEMO_START)...$(DEMO_END)
+	if [ -n "$(HISTORY_START)" ]; then $(BIN)/dagster asset materialize -m orchestration.definitions \
+		--select '$(WITHOUT_LIQUIDATIONS)' --partition-range $(HISTORY_START)...$(HISTORY_END); fi
 	$(BIN)/levstress catch-up
 	$(BIN)/levstress summary
 
