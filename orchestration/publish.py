@@ -26,6 +26,8 @@ MARTS = [
     "fct_source_coverage_daily",
     "fct_source_fetch_daily",
     "fct_positioning_daily",
+    "fct_stress_signals_daily",
+    "fct_stress_event_study",
     "ref_liquidation_episodes",
 ]
 

@@ -12,6 +12,19 @@
     cast({{ numerator }} as {{ levstress.type_double() }}) / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
+{#- Mid-rank percentile (0-100) of `today` among the `earlier` values it is grouped with (ties count
+    half), NULL when today is NULL or fewer than `min_history` earlier values exist -#}
+{% macro mid_rank_percentile(today, earlier, min_history) -%}
+    case
+        when {{ today }} is not null and count({{ earlier }}) >= {{ min_history }}
+        then 100 * cast(
+            sum(case when {{ earlier }} < {{ today }} then 1 else 0 end)
+            + 0.5 * sum(case when {{ earlier }} = {{ today }} then 1 else 0 end)
+            as {{ levstress.type_double() }}
+        ) / count({{ earlier }})
+    end
+{%- endmacro %}
+
 {#- SQL list literal of a list var, e.g. ('BTC', 'ETH') -#}
 {% macro sql_list(values) -%}
     ({% for v in values %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})

@@ -150,15 +150,7 @@ scores as (
     select
         c.date,
         c.asset,
-        case
-            when c.stress_composite is not null
-                and count(h.stress_composite) >= {{ min_history }}
-            then 100 * cast(
-                sum(case when h.stress_composite < c.stress_composite then 1 else 0 end)
-                + 0.5 * sum(case when h.stress_composite = c.stress_composite then 1 else 0 end)
-                as {{ levstress.type_double() }}
-            ) / count(h.stress_composite)
-        end as stress_score,
+        {{ levstress.mid_rank_percentile('c.stress_composite', 'h.stress_composite', min_history) }} as stress_score,
         count(h.stress_composite) as stress_history_days
     from composites as c
     left join composite_history as h
