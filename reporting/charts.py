@@ -608,3 +608,47 @@ def liquidation_clusters(clusters: pd.DataFrame, assets: Sequence[str]) -> Figur
         fig.delaxes(ax)
     _cluster_legend(fig)
     return fig
+
+
+# 7. Event study ------------------------------------------------------------------------------------
+
+SIGNAL_LABELS = {
+    "stress": "stress score",
+    "liquidations": "long liquidations alone",
+    "funding": "funding alone",
+    "oi_change": "OI change alone",
+    "realized_vol": "realised vol alone",
+    "random": "random",
+}
+
+
+def event_study(study: pd.DataFrame, threshold: int) -> Figure:
+    """Per horizon, each signal's lift (precision over the base rate) at one alert threshold, the
+    no-skill line at 1, and its precision, recall and alert count beside the bar."""
+    rows = study[study["threshold"] == threshold]
+    horizons = sorted(rows["horizon_days"].unique())
+    signals = [s for s in SIGNAL_LABELS if s in set(rows["signal"])]
+    fig = Figure(figsize=(WIDTH_IN, 1.0 + 0.36 * len(signals)))
+    grid = _grid(fig, 1, len(horizons), left=1.75, right=0.25, top=0.45, bottom=0.45, wgap=0.35)
+    top = max(1.5, float(rows["lift"].max(skipna=True) or 0) * 1.45)
+    for col, (ax, horizon) in enumerate(zip(grid[0], horizons, strict=True)):
+        by_signal = rows[rows["horizon_days"] == horizon].set_index("signal")
+        for y, signal in enumerate(signals):
+            row = by_signal.loc[signal] if signal in by_signal.index else None
+            lift = None if row is None or pd.isna(row["lift"]) else float(row["lift"])
+            color = INK if signal == "stress" else ("#c4c9d0" if signal == "random" else MUTED)
+            if lift is not None:
+                ax.barh(y, lift, height=0.62, color=color)
+            label = (
+                "no alert"
+                if row is None or not row["alerts"]
+                else (f"p {fmt.share(row['precision'])} · r {fmt.share(row['recall'])} · {int(row['alerts'])}")
+            )
+            ax.text((lift or 0) + top * 0.02, y, label, va="center", fontsize=7, color=MUTED)
+        ax.axvline(1.0, color=LONG_NEAR_LOW_COLOR, lw=1, ls="--")
+        ax.set_xlim(0, top)
+        ax.set_ylim(len(signals) - 0.5, -0.5)
+        ax.set_yticks(range(len(signals)), [SIGNAL_LABELS[s] for s in signals] if col == 0 else [])
+        ax.grid(axis="y", visible=False)
+        ax.set_title(f"event within {horizon} day{'s' if horizon > 1 else ''}: lift")
+    return fig

@@ -16,6 +16,7 @@ HOURLY = "fct_liquidations_hourly"
 MARKET_CAP = "fct_market_cap_daily"
 BREADTH = "fct_market_breadth_daily"
 CLUSTERS = "fct_liquidation_clusters"
+EVENT_STUDY = "fct_stress_event_study"
 
 HEATMAP_COINS = 20
 MONTH_DAYS = 30
@@ -88,6 +89,17 @@ ORDER BY asset, price_band_low
 """
 
 
+# The study as it stood at the end of as_of (its latest row up to then: a day the pipeline did not
+# build keeps the day before's study).
+_EVENT_STUDY_SQL = f"""
+SELECT date, signal, threshold, horizon_days, evaluated_days, alerts, hits, events, events_caught,
+       alert_rate, precision, recall, base_rate, lift, false_alarms_per_month, noise_to_signal, median_lead_days
+FROM {SCHEMA}.{EVENT_STUDY}
+WHERE date = (SELECT max(date) FROM {SCHEMA}.{EVENT_STUDY} WHERE date <= ?)
+ORDER BY horizon_days, threshold, signal
+"""
+
+
 @dataclass(frozen=True)
 class Windows:
     """The date ranges the panels cover; every one ends on as_of."""
@@ -127,6 +139,7 @@ class SnapshotData:
     market_caps: pd.DataFrame | None
     breadth: pd.DataFrame | None
     clusters: pd.DataFrame | None
+    event_study: pd.DataFrame | None
 
 
 @dataclass(frozen=True)
@@ -183,6 +196,7 @@ def load(con: duckdb.DuckDBPyConnection, w: Windows) -> SnapshotData:
         ),
         breadth=_frame(con, tables, BREADTH, _BREADTH_SQL, [w.month_start, w.as_of]),
         clusters=_frame(con, tables, CLUSTERS, _CLUSTERS_SQL, [w.as_of]),
+        event_study=_frame(con, tables, EVENT_STUDY, _EVENT_STUDY_SQL, [w.as_of]),
     )
 
 

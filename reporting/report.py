@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from reporting import charts, fmt
 from reporting.data import (
     CLUSTERS,
+    EVENT_STUDY,
     HEATMAP_COINS,
     HOURLY,
     IMBALANCE,
@@ -41,7 +42,18 @@ TITLE_HOURLY = "Hourly liquidations, last 7 days"
 TITLE_MARKET_CAP = "Market caps: daily change heatmap and breadth"
 TITLE_FUNDING_OI = "Funding and open interest"
 TITLE_CLUSTERS = "Liquidation clusters against price"
-PANEL_TITLES = (TITLE_STRESS, TITLE_EXCHANGES, TITLE_HOURLY, TITLE_MARKET_CAP, TITLE_FUNDING_OI, TITLE_CLUSTERS)
+TITLE_EVENT_STUDY = "Does the stress score warn? Event study"
+PANEL_TITLES = (
+    TITLE_STRESS,
+    TITLE_EXCHANGES,
+    TITLE_HOURLY,
+    TITLE_MARKET_CAP,
+    TITLE_FUNDING_OI,
+    TITLE_CLUSTERS,
+    TITLE_EVENT_STUDY,
+)
+STUDY_THRESHOLD = 80  # the "high" stress level: the alert rule's
+STUDY_HORIZON = 3  # days, for the one-line verdict
 
 
 @dataclass(frozen=True)
@@ -149,7 +161,44 @@ def _panels(data: SnapshotData, assets: list[str], w: Windows, history_days: int
             as_of,
             lambda: charts.liquidation_clusters(data.clusters, assets),
         ),
+        _panel(
+            "event-study",
+            TITLE_EVENT_STUDY,
+            f"Walk-forward, from the days up to the report day only: after a day scoring at least "
+            f"{STUDY_THRESHOLD}, how often a long-liquidation event (an asset's long liquidations above 95 % of its "
+            f"earlier days) followed within 1, 3 or 7 days, as lift over the base rate (dashed: 1, no skill), for "
+            f"the stress score and for single signals as percentiles of their own 90 days; p precision, r recall "
+            f"(share of events warned of), then the alert count. {_study_verdict(data.event_study)} Events are "
+            f"counted from liquidation totals, which are floors; see docs/methodology.md.",
+            EVENT_STUDY,
+            data.event_study,
+            as_of,
+            lambda: charts.event_study(data.event_study, STUDY_THRESHOLD),
+        ),
     ]
+
+
+def _study_verdict(study: pd.DataFrame | None) -> str:
+    """One sentence: does the stress score beat each baseline on lift, at the alert threshold and
+    the middle horizon? Said plainly either way."""
+    if study is None or study.empty:
+        return ""
+    rows = study[(study["threshold"] == STUDY_THRESHOLD) & (study["horizon_days"] == STUDY_HORIZON)]
+    lift = {r.signal: r.lift for r in rows.itertuples() if pd.notna(r.lift)}
+    stress = rows[rows["signal"] == "stress"]
+    if "stress" not in lift or stress.empty:
+        return f"The stress score has no {STUDY_HORIZON}-day result yet."
+    row = stress.iloc[0]
+    others = {s: v for s, v in lift.items() if s != "stress"}
+    beaten = [charts.SIGNAL_LABELS[s] for s, v in others.items() if v < lift["stress"]]
+    not_beaten = [f"{charts.SIGNAL_LABELS[s]} ({v:.2f})" for s, v in others.items() if v >= lift["stress"]]
+    verdict = (
+        f"At {STUDY_THRESHOLD} and {STUDY_HORIZON} days the score's lift is {lift['stress']:.2f} "
+        f"over {int(row.events)} events"
+    )
+    verdict += f"; it beats {', '.join(beaten)}" if beaten else "; it beats no baseline"
+    verdict += f", and does not beat {', '.join(not_beaten)}." if not_beaten else "."
+    return verdict
 
 
 def _stress_line(days: list[AssetDay]) -> str:

@@ -178,5 +178,6 @@ def test_a_day_without_stress_scores_yet_renders_with_na(snapshot: Path, tmp_pat
     html = report.path.read_text(encoding="utf-8")
     assert set(_header_rows(html).values()) == {""}
     assert "no stress score yet" in _sections(html)["stress"]
+    assert "The stress score has no 3-day result yet." in _sections(html)["event-study"]
     assert report.summary_markdown.count(" n/a") == len(tracked_assets())
     assert report.charts == [t for t in PANEL_TITLES if clusters_rows or t != TITLE_CLUSTERS]
