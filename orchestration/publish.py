@@ -28,6 +28,7 @@ MARTS = [
     "fct_positioning_daily",
     "fct_stress_signals_daily",
     "fct_stress_event_study",
+    "fct_estimated_liquidation_levels",
     "ref_liquidation_episodes",
 ]
 
