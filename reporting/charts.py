@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from html import escape
@@ -50,6 +50,7 @@ NEAR_LOW_BG = "#fff1a8"
 LONG_COLOR = "#e07a86"
 LONG_NEAR_LOW_COLOR = "#a4161a"
 SHORT_COLOR = "#2a9d8f"
+SHORT_NEAREST_COLOR = "#14532d"
 FUNDING_POS = "#3a7bd5"
 FUNDING_NEG = "#e76f51"
 ASSET_COLORS = ("#f2a900", "#5b6ee1", "#14b8a6", "#6b7280", "#c9a227", "#e76f51", "#8d99ae")
@@ -594,8 +595,9 @@ def _cluster_legend(fig: Figure) -> None:
     _top_legend(fig, handles)
 
 
-def liquidation_clusters(clusters: pd.DataFrame, assets: Sequence[str]) -> Figure:
-    seen = set(clusters["asset"])
+def _per_asset(rows: pd.DataFrame, assets: Sequence[str], draw: Callable[[Axes, pd.DataFrame, str], None]) -> Figure:
+    """Price-band charts, one axes per asset present, three to a row."""
+    seen = set(rows["asset"])
     present = [a for a in assets if a in seen] + sorted(seen - set(assets))
     ncols = min(3, len(present))
     nrows = math.ceil(len(present) / ncols)
@@ -603,10 +605,54 @@ def liquidation_clusters(clusters: pd.DataFrame, assets: Sequence[str]) -> Figur
     grid = _grid(fig, nrows, ncols, left=0.85, right=0.2, top=0.75, bottom=0.35, wgap=0.95, hgap=0.65)
     axes = grid.ravel()
     for ax, asset in zip(axes, present, strict=False):
-        _cluster_axis(ax, clusters[clusters["asset"] == asset], asset)
+        draw(ax, rows[rows["asset"] == asset], asset)
     for ax in axes[len(present) :]:
         fig.delaxes(ax)
+    return fig
+
+
+def liquidation_clusters(clusters: pd.DataFrame, assets: Sequence[str]) -> Figure:
+    fig = _per_asset(clusters, assets, _cluster_axis)
     _cluster_legend(fig)
+    return fig
+
+
+# 8. Estimated liquidation levels ------------------------------------------------------------------
+
+
+def _levels_axis(ax: Axes, rows: pd.DataFrame, asset: str) -> None:
+    rows = rows.sort_values("price_band_low")
+    low, high = rows["price_band_low"].to_numpy(float), rows["price_band_high"].to_numpy(float)
+    pad = (high - low) * 0.08
+    longs, shorts = rows["long_liquidation_usd"].to_numpy(float), rows["short_liquidation_usd"].to_numpy(float)
+    zeros = np.zeros(len(rows))
+    nearest_long = rows["is_nearest_large_long_band"].to_numpy(dtype=bool)
+    nearest_short = rows["is_nearest_large_short_band"].to_numpy(dtype=bool)
+    _rects(ax, -longs, zeros, low + pad, high - pad, np.where(nearest_long, LONG_NEAR_LOW_COLOR, LONG_COLOR).tolist())
+    _rects(ax, zeros, shorts, low + pad, high - pad, np.where(nearest_short, SHORT_NEAREST_COLOR, SHORT_COLOR).tolist())
+    close = float(rows["price_close"].iloc[0])
+    ax.axhline(close, color=CLOSE_COLOR, lw=1.2, zorder=3)
+    ax.axvline(0, color="#9ca3af", lw=0.6)
+    limit = max(float(longs.max()), float(shorts.max()), 1.0) * 1.08
+    ax.set_xlim(-limit, limit)
+    _usd_axis(ax.xaxis, nbins=4)
+    ax.xaxis.set_major_locator(MaxNLocator(4, symmetric=True))
+    ax.yaxis.set_major_locator(MaxNLocator(6))
+    ax.yaxis.set_major_formatter(_PriceFormatter())
+    ax.set_title(_tex_safe(f"{asset} — close {fmt.price(close)}"))
+    ax.grid(axis="y", visible=False)
+
+
+def estimated_levels(levels: pd.DataFrame, assets: Sequence[str]) -> Figure:
+    fig = _per_asset(levels, assets, _levels_axis)
+    handles: list[matplotlib.artist.Artist] = [
+        Patch(color=LONG_COLOR, label="longs that a fall would liquidate (left)"),
+        Patch(color=LONG_NEAR_LOW_COLOR, label="nearest large long band"),
+        Patch(color=SHORT_COLOR, label="shorts that a rise would liquidate (right)"),
+        Patch(color=SHORT_NEAREST_COLOR, label="nearest large short band"),
+        Line2D([], [], color=CLOSE_COLOR, lw=1.2, label="day's close"),
+    ]
+    _top_legend(fig, handles)
     return fig
 
 

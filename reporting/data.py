@@ -17,6 +17,8 @@ MARKET_CAP = "fct_market_cap_daily"
 BREADTH = "fct_market_breadth_daily"
 CLUSTERS = "fct_liquidation_clusters"
 EVENT_STUDY = "fct_stress_event_study"
+LEVELS = "fct_estimated_liquidation_levels"
+LEVELS_RANGE_PCT = 20  # the map's bands within this % of the close are drawn
 
 HEATMAP_COINS = 20
 MONTH_DAYS = 30
@@ -89,6 +91,16 @@ ORDER BY asset, price_band_low
 """
 
 
+_LEVELS_SQL = f"""
+SELECT date, asset, price_band_low, price_band_high, long_liquidation_usd, short_liquidation_usd, price_close,
+       distance_from_close_pct,
+       coalesce(is_nearest_large_long_band, false) AS is_nearest_large_long_band,
+       coalesce(is_nearest_large_short_band, false) AS is_nearest_large_short_band
+FROM {SCHEMA}.{LEVELS}
+WHERE date = ? AND abs(distance_from_close_pct) <= {LEVELS_RANGE_PCT}
+ORDER BY asset, price_band_low
+"""
+
 # The study as it stood at the end of as_of (its latest row up to then: a day the pipeline did not
 # build keeps the day before's study).
 _EVENT_STUDY_SQL = f"""
@@ -140,6 +152,7 @@ class SnapshotData:
     breadth: pd.DataFrame | None
     clusters: pd.DataFrame | None
     event_study: pd.DataFrame | None
+    levels: pd.DataFrame | None
 
 
 @dataclass(frozen=True)
@@ -197,6 +210,7 @@ def load(con: duckdb.DuckDBPyConnection, w: Windows) -> SnapshotData:
         breadth=_frame(con, tables, BREADTH, _BREADTH_SQL, [w.month_start, w.as_of]),
         clusters=_frame(con, tables, CLUSTERS, _CLUSTERS_SQL, [w.as_of]),
         event_study=_frame(con, tables, EVENT_STUDY, _EVENT_STUDY_SQL, [w.as_of]),
+        levels=_frame(con, tables, LEVELS, _LEVELS_SQL, [w.as_of]),
     )
 
 

@@ -21,6 +21,8 @@ from reporting.data import (
     HEATMAP_COINS,
     HOURLY,
     IMBALANCE,
+    LEVELS,
+    LEVELS_RANGE_PCT,
     MARKET_CAP,
     MONTH_DAYS,
     STRESS,
@@ -42,6 +44,7 @@ TITLE_HOURLY = "Hourly liquidations, last 7 days"
 TITLE_MARKET_CAP = "Market caps: daily change heatmap and breadth"
 TITLE_FUNDING_OI = "Funding and open interest"
 TITLE_CLUSTERS = "Liquidation clusters against price"
+TITLE_LEVELS = "Estimated liquidation levels"
 TITLE_EVENT_STUDY = "Does the stress score warn? Event study"
 PANEL_TITLES = (
     TITLE_STRESS,
@@ -50,6 +53,7 @@ PANEL_TITLES = (
     TITLE_MARKET_CAP,
     TITLE_FUNDING_OI,
     TITLE_CLUSTERS,
+    TITLE_LEVELS,
     TITLE_EVENT_STUDY,
 )
 STUDY_THRESHOLD = 80  # the "high" stress level: the alert rule's
@@ -160,6 +164,19 @@ def _panels(data: SnapshotData, assets: list[str], w: Windows, history_days: int
             data.clusters,
             as_of,
             lambda: charts.liquidation_clusters(data.clusters, assets),
+        ),
+        _panel(
+            "levels",
+            TITLE_LEVELS,
+            f"Per asset, where the positions still open would be liquidated, as of the report day's close (within "
+            f"{LEVELS_RANGE_PCT} % of it): longs a fall would force out (left), shorts a rise would (right), the "
+            f"nearest large band on each side darkened. An estimate, not an observation: open interest added each "
+            f"hour, split by positioning and spread over leverage tiers, removed when the price crosses it or open "
+            f"interest falls (docs/methodology.md); compare with the realised clusters above, whose totals are floors.",
+            LEVELS,
+            data.levels,
+            as_of,
+            lambda: charts.estimated_levels(data.levels, assets),
         ),
         _panel(
             "event-study",
