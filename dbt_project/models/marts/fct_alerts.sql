@@ -9,11 +9,16 @@
                        one alert per exchange, asset and day, for its largest such hour;
   * cluster_near_low : longs liquidated within cluster_near_low_pct of the trailing 7-day low
                        (fct_liquidation_clusters.near_local_low) reach alert_cluster_long_usd,
-                       having been below it (or absent) the day before.
+                       having been below it (or absent) the day before;
+  * liquidation_wall_near : the close is within alert_wall_near_pct (3 %) above the nearest
+                       large band of estimated long liquidations (fct_estimated_liquidation_levels)
+                       while the asset's stress level is one of alert_stress_levels, and was not
+                       the day before: a fall of that much would meet a wall of forced selling.
 -#}
 {%- set alert_levels = var('alert_stress_levels') -%}
 {%- set spike_usd = var('alert_spike_usd') | float -%}
 {%- set cluster_usd = var('alert_cluster_long_usd') | float -%}
+{%- set wall_pct = var('alert_wall_near_pct') | float -%}
 {%- set text = dbt.type_string() -%}
 
 with stress as (
@@ -118,12 +123,54 @@ cluster_alerts as (
       and coalesce(yesterday.near_low_long_usd, 0) < {{ cluster_usd }}
 ),
 
+walls as (
+    select
+        w.date,
+        w.asset,
+        w.price_band_low,
+        w.long_liquidation_usd,
+        -1 * w.distance_from_close_pct as distance_below_pct,
+        s.stress_level,
+        (s.stress_level in {{ levstress.sql_list(alert_levels) }} and -1 * w.distance_from_close_pct <= {{ wall_pct }})
+            as is_near
+    from {{ ref('fct_estimated_liquidation_levels') }} as w
+    inner join stress as s
+        on s.date = w.date
+        and s.asset = w.asset
+    where {{ levstress.input_window('w.date', 1) }}
+      and w.is_nearest_large_long_band
+),
+
+wall_alerts as (
+    select
+        today.date,
+        'liquidation_wall_near' as alert_type,
+        today.asset,
+        cast(null as {{ text }}) as exchange,
+        cast(null as timestamp) as observed_at,
+        today.distance_below_pct as observed_value,
+        cast({{ wall_pct }} as {{ levstress.type_double() }}) as threshold_value,
+        today.asset || ': leverage stress ' || upper(today.stress_level) || ' and an estimated $'
+            || cast(round(today.long_liquidation_usd / 1e6, 1) as {{ text }}) || 'M of longs would be liquidated at $'
+            || cast(round(today.price_band_low, 2) as {{ text }}) || ', '
+            || cast(round(today.distance_below_pct, 1) as {{ text }}) || '% below the close' as message
+    from walls as today
+    left join walls as yesterday
+        on yesterday.asset = today.asset
+        and yesterday.date = {{ dbt.dateadd('day', -1, 'today.date') }}
+    where {{ levstress.output_window('today.date') }}
+      and today.is_near
+      and not coalesce(yesterday.is_near, false)
+),
+
 alerts as (
     select * from stress_alerts
     union all
     select * from spike_alerts
     union all
     select * from cluster_alerts
+    union all
+    select * from wall_alerts
 )
 
 select
