@@ -29,6 +29,7 @@ MARTS = [
     "fct_stress_signals_daily",
     "fct_stress_event_study",
     "fct_estimated_liquidation_levels",
+    "fct_liquidation_map_validation",
     "ref_liquidation_episodes",
 ]
 

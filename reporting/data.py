@@ -18,6 +18,7 @@ BREADTH = "fct_market_breadth_daily"
 CLUSTERS = "fct_liquidation_clusters"
 EVENT_STUDY = "fct_stress_event_study"
 LEVELS = "fct_estimated_liquidation_levels"
+MAP_VALIDATION = "fct_liquidation_map_validation"
 LEVELS_RANGE_PCT = 20  # the map's bands within this % of the close are drawn
 
 HEATMAP_COINS = 20
@@ -101,6 +102,15 @@ WHERE date = ? AND abs(distance_from_close_pct) <= {LEVELS_RANGE_PCT}
 ORDER BY asset, price_band_low
 """
 
+# Every test of the map up to as_of, averaged over asset-days.
+_MAP_VALIDATION_SQL = f"""
+SELECT count(*) AS asset_days, avg(largest_bands_share) AS largest_bands_share,
+       avg(nearest_bands_share) AS nearest_bands_share, avg(uniform_share) AS uniform_share
+FROM {SCHEMA}.{MAP_VALIDATION}
+WHERE date <= ?
+HAVING count(*) > 0
+"""
+
 # The study as it stood at the end of as_of (its latest row up to then: a day the pipeline did not
 # build keeps the day before's study).
 _EVENT_STUDY_SQL = f"""
@@ -153,6 +163,7 @@ class SnapshotData:
     clusters: pd.DataFrame | None
     event_study: pd.DataFrame | None
     levels: pd.DataFrame | None
+    map_validation: pd.DataFrame | None
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,7 @@ def load(con: duckdb.DuckDBPyConnection, w: Windows) -> SnapshotData:
         clusters=_frame(con, tables, CLUSTERS, _CLUSTERS_SQL, [w.as_of]),
         event_study=_frame(con, tables, EVENT_STUDY, _EVENT_STUDY_SQL, [w.as_of]),
         levels=_frame(con, tables, LEVELS, _LEVELS_SQL, [w.as_of]),
+        map_validation=_frame(con, tables, MAP_VALIDATION, _MAP_VALIDATION_SQL, [w.as_of]),
     )
 
 

@@ -185,14 +185,31 @@ def _panels(data: SnapshotData, assets: list[str], w: Windows, history_days: int
             f"{STUDY_THRESHOLD}, how often a long-liquidation event (an asset's long liquidations above 95 % of its "
             f"earlier days) followed within 1, 3 or 7 days, as lift over the base rate (dashed: 1, no skill), for "
             f"the stress score and for single signals as percentiles of their own 90 days; p precision, r recall "
-            f"(share of events warned of), then the alert count. {_study_verdict(data.event_study)} Events are "
-            f"counted from liquidation totals, which are floors; see docs/methodology.md.",
+            f"(share of events warned of), then the alert count. {_study_verdict(data.event_study)} "
+            f"{_map_verdict(data.map_validation)} Events are counted from liquidation totals, which are floors; see "
+            f"docs/methodology.md.",
             EVENT_STUDY,
             data.event_study,
             as_of,
             lambda: charts.event_study(data.event_study, STUDY_THRESHOLD),
         ),
     ]
+
+
+def _map_verdict(validation: pd.DataFrame | None) -> str:
+    """The estimated map against where long liquidations then happened, against its two baselines."""
+    if validation is None or validation.empty:
+        return ""
+    row = validation.iloc[0]
+    largest, nearest, uniform = row.largest_bands_share, row.nearest_bands_share, row.uniform_share
+    beats = [name for name, share in (("an even spread", uniform), ("distance alone", nearest)) if largest > share]
+    loses = [name for name, share in (("an even spread", uniform), ("distance alone", nearest)) if largest <= share]
+    return (
+        f"The estimated liquidation map: its 5 largest long bands held {fmt.share(largest)} of the next 3 days' long "
+        f"liquidations on average ({int(row.asset_days)} asset-days), the 5 bands nearest below the close "
+        f"{fmt.share(nearest)}, the map's range spread evenly {fmt.share(uniform)}; it beats "
+        f"{' and '.join(beats) or 'neither'}{', not ' + ' or '.join(loses) if loses else ''}."
+    )
 
 
 def _study_verdict(study: pd.DataFrame | None) -> str:
