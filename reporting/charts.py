@@ -570,8 +570,13 @@ def _cluster_axis(ax: Axes, rows: pd.DataFrame, asset: str) -> None:
     _rects(ax, -longs, zeros, low + pad, high - pad, long_colors)
     _rects(ax, zeros, shorts, low + pad, high - pad, SHORT_COLOR)
     close, local_low = float(rows["price_close"].iloc[0]), float(rows["local_low_price"].iloc[0])
-    ax.axhline(close, color=CLOSE_COLOR, lw=1.2, zorder=3)
     ax.axhline(local_low, color=LOW_COLOR, lw=1.4, ls="--", zorder=3)
+    _band_axis(ax, longs, shorts, close, f"{asset} — close {fmt.price(close)} · 7-day low {fmt.price(local_low)}")
+
+
+def _band_axis(ax: Axes, longs: np.ndarray, shorts: np.ndarray, close: float, title: str) -> None:
+    """Longs to the left, shorts to the right of a zero line, prices up the side, the close across."""
+    ax.axhline(close, color=CLOSE_COLOR, lw=1.2, zorder=3)
     ax.axvline(0, color="#9ca3af", lw=0.6)
     limit = max(float(longs.max()), float(shorts.max()), 1.0) * 1.08
     ax.set_xlim(-limit, limit)
@@ -579,7 +584,7 @@ def _cluster_axis(ax: Axes, rows: pd.DataFrame, asset: str) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(4, symmetric=True))
     ax.yaxis.set_major_locator(MaxNLocator(6))
     ax.yaxis.set_major_formatter(_PriceFormatter())
-    ax.set_title(_tex_safe(f"{asset} — close {fmt.price(close)} · 7-day low {fmt.price(local_low)}"))
+    ax.set_title(_tex_safe(title))
     ax.grid(axis="y", visible=False)
 
 
@@ -631,16 +636,7 @@ def _levels_axis(ax: Axes, rows: pd.DataFrame, asset: str) -> None:
     _rects(ax, -longs, zeros, low + pad, high - pad, np.where(nearest_long, LONG_NEAR_LOW_COLOR, LONG_COLOR).tolist())
     _rects(ax, zeros, shorts, low + pad, high - pad, np.where(nearest_short, SHORT_NEAREST_COLOR, SHORT_COLOR).tolist())
     close = float(rows["price_close"].iloc[0])
-    ax.axhline(close, color=CLOSE_COLOR, lw=1.2, zorder=3)
-    ax.axvline(0, color="#9ca3af", lw=0.6)
-    limit = max(float(longs.max()), float(shorts.max()), 1.0) * 1.08
-    ax.set_xlim(-limit, limit)
-    _usd_axis(ax.xaxis, nbins=4)
-    ax.xaxis.set_major_locator(MaxNLocator(4, symmetric=True))
-    ax.yaxis.set_major_locator(MaxNLocator(6))
-    ax.yaxis.set_major_formatter(_PriceFormatter())
-    ax.set_title(_tex_safe(f"{asset} — close {fmt.price(close)}"))
-    ax.grid(axis="y", visible=False)
+    _band_axis(ax, longs, shorts, close, f"{asset} — close {fmt.price(close)}")
 
 
 def estimated_levels(levels: pd.DataFrame, assets: Sequence[str]) -> Figure:

@@ -151,34 +151,27 @@ tiers as (
     {%- endfor %}
 ),
 
+{#- side: (name, sign of 1/L and mmr in the price, the path extreme that crosses it, how) -#}
+{%- set sides = [('long', -1, 'low_after', '>'), ('short', 1, 'high_after', '<')] %}
+
 levels as (
+    {%- for side, sign, extreme, alive in sides %}
     select
         o.date,
         o.asset,
-        'long' as side,
-        o.entry_price * (1 - 1 / t.leverage) / (1 - {{ mmr }}) as liquidation_price,
-        o.long_usd * t.weight as usd
+        '{{ side }}' as side,
+        o.entry_price * (1 + {{ sign }} / t.leverage) / (1 + {{ sign }} * {{ mmr }}) as liquidation_price,
+        o.{{ side }}_usd * t.weight as usd
     from open_positions as o
     inner join paths as x
         on x.date = o.date
         and x.asset = o.asset
         and x.hour_start = o.hour_start
     cross join tiers as t
-    where x.low_after is null or x.low_after > o.entry_price * (1 - 1 / t.leverage) / (1 - {{ mmr }})
-    union all
-    select
-        o.date,
-        o.asset,
-        'short' as side,
-        o.entry_price * (1 + 1 / t.leverage) / (1 + {{ mmr }}) as liquidation_price,
-        o.short_usd * t.weight as usd
-    from open_positions as o
-    inner join paths as x
-        on x.date = o.date
-        and x.asset = o.asset
-        and x.hour_start = o.hour_start
-    cross join tiers as t
-    where x.high_after is null or x.high_after < o.entry_price * (1 + 1 / t.leverage) / (1 + {{ mmr }})
+    where x.{{ extreme }} is null
+       or x.{{ extreme }} {{ alive }} o.entry_price * (1 + {{ sign }} / t.leverage) / (1 + {{ sign }} * {{ mmr }})
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 closes as (
