@@ -44,16 +44,23 @@ evaluations as (
     where date <= (select max(map_date) from maps)
 ),
 
+-- filtered on its own partition key, so that the view below reads only these days
+priced as (
+    select *
+    from {{ ref('int_liquidations_priced') }}
+    where {{ levstress.input_window('partition_date', horizon) }}
+      and long_liquidations_usd > 0
+),
+
 realised as (
     select e.date, e.asset, e.map_date, e.mapped_bands, r.exchange, r.partition_date, r.price_basis, r.price_level,
            r.long_liquidations_usd as usd
     from evaluations as e
-    inner join {{ ref('int_liquidations_priced') }} as r
+    inner join priced as r
         on r.asset = e.asset
         and r.partition_date > e.map_date
         and r.partition_date <= e.date
     where {{ levstress.output_window('e.date') }}
-      and r.long_liquidations_usd > 0
 ),
 
 matched as (
