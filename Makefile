@@ -16,11 +16,11 @@ export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := 1
 DEMO_START ?= 2025-09-01
 DEMO_END ?= 2026-01-31
 # The history before the demo window, as a new home gets it from Binance's data archive and the
-# APIs that keep years: open interest, funding, prices, positioning, market caps and DVOL from the
-# simulator's second day (its first lacks the 00:00 funding settlement); liquidations stay
-# shorter. Built after the window (the marts are rebuilt from its first day on), so the window's
-# stress scores have their trailing history from its first day. HISTORY_START= skips it.
-HISTORY_START ?= 2025-06-02
+# APIs that keep years: open interest, funding, prices, positioning, market caps and DVOL for the
+# 60 days before it; liquidations stay shorter. Built after the window (the marts are rebuilt from
+# its first day on), so the window's stress scores have their trailing history from its first day
+# (a score needs ~28 days). HISTORY_START= skips it.
+HISTORY_START ?= 2025-07-03
 HISTORY_END ?= 2025-08-31
 WITHOUT_LIQUIDATIONS := not tag:"dataset"="liquidation_events" and not tag:"dataset"="liquidation_buckets" \
 	and not tag:"dataset"="collector_uptime"
