@@ -11,8 +11,19 @@
 {%- set horizon = var('liq_map_validation_days') | int -%}
 {%- set top = var('liq_map_validation_bands') | int -%}
 
+{#- A price is placed in a band by the band's index, computed as the map computes it (the same
+    width from the close, rounded before the floor): comparing with the bands' edges would put a
+    price on an edge in either band, by float noise that differs between engines. -#}
+{%- set band_width = levstress.round_significant('price_close * ' ~ var('cluster_band_pct') ~ ' / 100', 2) %}
+
 with maps as (
-    select date as map_date, asset, price_band_low, price_band_high, long_liquidation_usd
+    select
+        date as map_date,
+        asset,
+        price_band_low,
+        long_liquidation_usd,
+        {{ band_width }} as band_width,
+        floor(round(price_band_low / {{ band_width }}, 6)) as band_index
     from {{ ref('fct_estimated_liquidation_levels') }}
     where {{ levstress.input_window('date', horizon) }}
       and long_liquidation_usd > 0
@@ -22,10 +33,11 @@ with maps as (
 ranked as (
     select
         *,
+        -- whole dollars: bands equal but for float noise rank by price, on every engine
         row_number() over (
-            partition by map_date, asset order by long_liquidation_usd desc, price_band_low desc
+            partition by map_date, asset order by round(long_liquidation_usd, 0) desc, band_index desc
         ) as size_rank,
-        row_number() over (partition by map_date, asset order by price_band_low desc) as distance_rank,
+        row_number() over (partition by map_date, asset order by band_index desc) as distance_rank,
         count(*) over (partition by map_date, asset) as mapped_bands
     from maps
 ),
@@ -38,7 +50,8 @@ evaluations as (
             map_date,
             cast({{ dbt.dateadd('day', horizon, 'map_date') }} as date) as date,
             asset,
-            mapped_bands
+            mapped_bands,
+            band_width
         from ranked
     ) as candidates
     where date <= (select max(map_date) from maps)
@@ -54,7 +67,7 @@ priced as (
 
 realised as (
     select e.date, e.asset, e.map_date, e.mapped_bands, r.exchange, r.partition_date, r.price_basis, r.price_level,
-           r.long_liquidations_usd as usd
+           floor(round(r.price_level / e.band_width, 6)) as band_index, r.long_liquidations_usd as usd
     from evaluations as e
     inner join priced as r
         on r.asset = e.asset
@@ -70,16 +83,14 @@ matched as (
         r.map_date,
         r.mapped_bands,
         r.usd,
-        max(case when b.size_rank <= {{ top }} then 1 else 0 end) as in_largest,
-        max(case when b.distance_rank <= {{ top }} then 1 else 0 end) as in_nearest,
-        max(case when b.asset is not null then 1 else 0 end) as in_mapped
+        case when b.size_rank <= {{ top }} then 1 else 0 end as in_largest,
+        case when b.distance_rank <= {{ top }} then 1 else 0 end as in_nearest,
+        case when b.asset is not null then 1 else 0 end as in_mapped
     from realised as r
     left join ranked as b
         on b.map_date = r.map_date
         and b.asset = r.asset
-        and r.price_level >= b.price_band_low
-        and r.price_level < b.price_band_high
-    group by r.date, r.asset, r.map_date, r.mapped_bands, r.exchange, r.partition_date, r.price_basis, r.price_level, r.usd
+        and b.band_index = r.band_index
 )
 
 select
