@@ -95,7 +95,7 @@ def daily_files(template: str) -> Fetch:
 
 
 def _day_files(ctx: FetchContext, window: Window, template: str, day: date) -> list[Page | Absent]:
-    pages: list[Page] = []
+    pages: list[Page | Absent] = []
     missing = []
     for asset in ctx.assets:
         path = template.format(symbol=symbol(asset), day=day.isoformat())
@@ -110,7 +110,7 @@ def _day_files(ctx: FetchContext, window: Window, template: str, day: date) -> l
         pages += [checksum, archive]
     if missing:
         return [Absent(day, f"not in the Binance archive (published after the day ends): {', '.join(missing)}")]
-    return list(pages)
+    return pages
 
 
 def _expected_sha256(page: Page) -> str:
@@ -231,13 +231,13 @@ def _metrics_builder(columns: Mapping[str, str]) -> RowBuilder:
     return build
 
 
-def file_columns(read: Callable[[Page, bytes], pa.Table], schema: pa.Schema) -> ParseColumns:
+def file_columns(read: Callable[[Page, bytes], pa.Table], dataset: Dataset) -> ParseColumns:
     """The whole file at once with Arrow's CSV reader (``read``: every column read as text, then
     cast); anything it cannot take whole goes to the per-row reader, which names each bad row."""
 
     def parse_columns(page: Page) -> pa.Table:
         if _is_checksum(page):
-            return schema.empty_table()
+            return dataset.schema.empty_table()
         try:
             raw = _csv_bytes(page)
         except UnreadableFile as exc:
@@ -274,18 +274,6 @@ def _metrics_reader(columns: Mapping[str, str]) -> Callable[[Page, bytes], pa.Ta
     return read
 
 
-def _metrics_schema(columns: Mapping[str, str]) -> pa.Schema:
-    return pa.schema(
-        [
-            ("exchange", pa.string()),
-            ("asset", pa.string()),
-            ("symbol", pa.string()),
-            ("observed_at", pa.timestamp("us")),
-            *((measure, pa.float64()) for measure in columns),
-        ]
-    )
-
-
 def metrics_endpoint(name: str, dataset: Dataset, columns: Mapping[str, str], what: str) -> Endpoint:
     return Endpoint(
         NAME,
@@ -294,7 +282,7 @@ def metrics_endpoint(name: str, dataset: Dataset, columns: Mapping[str, str], wh
         daily_files(METRICS_FILE),
         file_parse(_hourly_metrics_rows, lambda _page: _metrics_builder(columns)),
         f"Binance data archive, daily `metrics` files (sha256-checked zipped CSV): {what}, at the top of each hour.",
-        parse_columns=file_columns(_metrics_reader(columns), _metrics_schema(columns)),
+        parse_columns=file_columns(_metrics_reader(columns), dataset),
         venues=(EXCHANGE,),
         history_from=METRICS_FROM,
     )
@@ -356,18 +344,6 @@ def _read_klines(page: Page, raw: bytes) -> pa.Table:
     )
 
 
-KLINES_SCHEMA = pa.schema(
-    [
-        ("exchange", pa.string()),
-        ("asset", pa.string()),
-        ("symbol", pa.string()),
-        ("open_time", pa.timestamp("us")),
-        ("interval_minutes", pa.int32()),
-        *((name, pa.float64()) for name in ("open", "high", "low", "close", "volume_coins")),
-    ]
-)
-
-
 SOURCE = Source(
     name=NAME,
     default_base_url="https://data.binance.vision",
@@ -398,7 +374,7 @@ SOURCE = Source(
             file_parse(_kline_rows, _kline_builder),
             "Binance data archive, daily `klines` files of 1h candles (sha256-checked zipped CSV, with or without "
             "a header row): the reference price where the live API does not reach.",
-            parse_columns=file_columns(_read_klines, KLINES_SCHEMA),
+            parse_columns=file_columns(_read_klines, CANDLES),
             venues=(EXCHANGE,),
             history_from=KLINES_FROM,
         ),
