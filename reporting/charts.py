@@ -559,24 +559,34 @@ def funding_and_oi(stress: pd.DataFrame, assets: Sequence[str], first: date, as_
 
 def _cluster_axis(ax: Axes, rows: pd.DataFrame, asset: str) -> None:
     rows = rows.sort_values("price_band_low")
-    low, high = rows["price_band_low"].to_numpy(float), rows["price_band_high"].to_numpy(float)
-    pad = (high - low) * 0.08
     near = rows["near_local_low"].to_numpy(dtype=bool)
     if near.any():
-        ax.axhspan(low[near].min(), high[near].max(), color=NEAR_LOW_BG, lw=0, zorder=0)
-    longs, shorts = rows["long_liquidations_usd"].to_numpy(float), rows["short_liquidations_usd"].to_numpy(float)
-    zeros = np.zeros(len(rows))
-    long_colors = np.where(near, LONG_NEAR_LOW_COLOR, LONG_COLOR).tolist()
-    _rects(ax, -longs, zeros, low + pad, high - pad, long_colors)
-    _rects(ax, zeros, shorts, low + pad, high - pad, SHORT_COLOR)
-    close, local_low = float(rows["price_close"].iloc[0]), float(rows["local_low_price"].iloc[0])
+        ax.axhspan(
+            rows["price_band_low"][near].min(), rows["price_band_high"][near].max(), color=NEAR_LOW_BG, lw=0, zorder=0
+        )
+    local_low = float(rows["local_low_price"].iloc[0])
     ax.axhline(local_low, color=LOW_COLOR, lw=1.4, ls="--", zorder=3)
-    _band_axis(ax, longs, shorts, close, f"{asset} — close {fmt.price(close)} · 7-day low {fmt.price(local_low)}")
+    _band_axis(
+        ax,
+        rows,
+        ("long_liquidations_usd", "short_liquidations_usd"),
+        (np.where(near, LONG_NEAR_LOW_COLOR, LONG_COLOR).tolist(), SHORT_COLOR),
+        f"{asset} — close {fmt.price(float(rows['price_close'].iloc[0]))} · 7-day low {fmt.price(local_low)}",
+    )
 
 
-def _band_axis(ax: Axes, longs: np.ndarray, shorts: np.ndarray, close: float, title: str) -> None:
-    """Longs to the left, shorts to the right of a zero line, prices up the side, the close across."""
-    ax.axhline(close, color=CLOSE_COLOR, lw=1.2, zorder=3)
+def _band_axis(
+    ax: Axes, rows: pd.DataFrame, usd: tuple[str, str], colors: tuple[list[str] | str, list[str] | str], title: str
+) -> None:
+    """Price bands (``rows`` sorted by band): longs (``usd[0]``) to the left, shorts to the right of a
+    zero line, prices up the side, the close across."""
+    low, high = rows["price_band_low"].to_numpy(float), rows["price_band_high"].to_numpy(float)
+    pad = (high - low) * 0.08
+    longs, shorts = rows[usd[0]].to_numpy(float), rows[usd[1]].to_numpy(float)
+    zeros = np.zeros(len(rows))
+    _rects(ax, -longs, zeros, low + pad, high - pad, colors[0])
+    _rects(ax, zeros, shorts, low + pad, high - pad, colors[1])
+    ax.axhline(float(rows["price_close"].iloc[0]), color=CLOSE_COLOR, lw=1.2, zorder=3)
     ax.axvline(0, color="#9ca3af", lw=0.6)
     limit = max(float(longs.max()), float(shorts.max()), 1.0) * 1.08
     ax.set_xlim(-limit, limit)
@@ -627,16 +637,18 @@ def liquidation_clusters(clusters: pd.DataFrame, assets: Sequence[str]) -> Figur
 
 def _levels_axis(ax: Axes, rows: pd.DataFrame, asset: str) -> None:
     rows = rows.sort_values("price_band_low")
-    low, high = rows["price_band_low"].to_numpy(float), rows["price_band_high"].to_numpy(float)
-    pad = (high - low) * 0.08
-    longs, shorts = rows["long_liquidation_usd"].to_numpy(float), rows["short_liquidation_usd"].to_numpy(float)
-    zeros = np.zeros(len(rows))
     nearest_long = rows["is_nearest_large_long_band"].to_numpy(dtype=bool)
     nearest_short = rows["is_nearest_large_short_band"].to_numpy(dtype=bool)
-    _rects(ax, -longs, zeros, low + pad, high - pad, np.where(nearest_long, LONG_NEAR_LOW_COLOR, LONG_COLOR).tolist())
-    _rects(ax, zeros, shorts, low + pad, high - pad, np.where(nearest_short, SHORT_NEAREST_COLOR, SHORT_COLOR).tolist())
-    close = float(rows["price_close"].iloc[0])
-    _band_axis(ax, longs, shorts, close, f"{asset} — close {fmt.price(close)}")
+    _band_axis(
+        ax,
+        rows,
+        ("long_liquidation_usd", "short_liquidation_usd"),
+        (
+            np.where(nearest_long, LONG_NEAR_LOW_COLOR, LONG_COLOR).tolist(),
+            np.where(nearest_short, SHORT_NEAREST_COLOR, SHORT_COLOR).tolist(),
+        ),
+        f"{asset} — close {fmt.price(float(rows['price_close'].iloc[0]))}",
+    )
 
 
 def estimated_levels(levels: pd.DataFrame, assets: Sequence[str]) -> Figure:

@@ -202,8 +202,9 @@ def _map_verdict(validation: pd.DataFrame | None) -> str:
         return ""
     row = validation.iloc[0]
     largest, nearest, uniform = row.largest_bands_share, row.nearest_bands_share, row.uniform_share
-    beats = [name for name, share in (("an even spread", uniform), ("distance alone", nearest)) if largest > share]
-    loses = [name for name, share in (("an even spread", uniform), ("distance alone", nearest)) if largest <= share]
+    baselines = (("an even spread", uniform), ("distance alone", nearest))
+    beats = [name for name, share in baselines if largest > share]
+    loses = [name for name, share in baselines if largest <= share]
     return (
         f"The estimated liquidation map: its 5 largest long bands held {fmt.share(largest)} of the next 3 days' long "
         f"liquidations on average ({int(row.asset_days)} asset-days), the 5 bands nearest below the close "
