@@ -57,8 +57,18 @@ days as (
         and v.date = s.date
 ),
 
+{%- set day_number = dbt.datediff("cast('1970-01-01' as date)", 'date', 'day') %}
+{%- set asset_number -%}
+    case asset {% for asset in var('tracked_assets') %}when '{{ asset }}' then {{ loop.index }} {% endfor %}else 0 end
+{%- endset %}
+
+-- with the seed of the day's random score: a linear congruential step here, a square and another
+-- step in `final` (31-bit integers: no overflow, and the same number on every engine; the square
+-- breaks the lattice consecutive days would form)
 targets as (
-    select *
+    select
+        *,
+        (cast({{ day_number }} as bigint) * 1103515245 + {{ asset_number }} * 12345 + 12345) % 2147483648 as seed
     from days
     where {{ levstress.output_window('date') }}
 ),
@@ -91,21 +101,6 @@ events as (
     group by 1, 2
 ),
 
-{%- set day_number = dbt.datediff("cast('1970-01-01' as date)", 't.date', 'day') %}
-{%- set asset_number -%}
-    case t.asset {% for asset in var('tracked_assets') %}when '{{ asset }}' then {{ loop.index }} {% endfor %}else 0 end
-{%- endset %}
-
--- a linear congruential step, a square and another step (31-bit integers: no overflow, and the
--- same number on every engine); the square breaks the lattice consecutive days would form
-draws as (
-    select
-        date,
-        asset,
-        (cast({{ day_number }} as bigint) * 1103515245 + {{ asset_number }} * 12345 + 12345) % 2147483648 as seed
-    from targets as t
-),
-
 final as (
     select
         t.date,
@@ -114,7 +109,7 @@ final as (
         {%- for name in baselines %}
         cast(b.{{ name }}_score as {{ levstress.type_double() }}) as {{ name }}_score,
         {%- endfor %}
-        cast(100 * ((((r.seed * r.seed + 7) % 2147483647) * 1103515245 + 12345) % 2147483648)
+        cast(100 * ((((t.seed * t.seed + 7) % 2147483647) * 1103515245 + 12345) % 2147483648)
             as {{ levstress.type_double() }}) / 2147483648 as random_score,
         t.long_liquidations_usd,
         t.funding_rate_8h,
@@ -134,9 +129,6 @@ final as (
     inner join events as e
         on e.date = t.date
         and e.asset = t.asset
-    inner join draws as r
-        on r.date = t.date
-        and r.asset = t.asset
 )
 
 select * from final
