@@ -24,40 +24,50 @@
 {%- set thresholds = [var('stress_level_elevated'), var('stress_level_high'), var('stress_level_extreme')] -%}
 {%- set double = levstress.type_double() -%}
 
-with signal_days as (
-    {%- for signal in signals %}
+with days as (
     select
         date,
         asset,
-        '{{ signal }}' as signal,
-        {{ signal }}_score as score,
-        is_long_liquidation_event as is_event
+        is_long_liquidation_event as is_event,
+        {%- for signal in signals %}
+        {{ signal }}_score,
+        {%- endfor %}
+        min(case when is_long_liquidation_event then date end) over (
+            partition by asset order by date rows between 1 following and unbounded following
+        ) as next_event_date
     from {{ ref('fct_stress_signals_daily') }}
     {%- if levstress.is_windowed() %}
     where date < {{ levstress.window_end() }}
     {%- endif %}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
 ),
 
+signal_names as (
+    {{ levstress.values_relation(signals, 'signal') }}
+),
+
+-- one row per day and signal that has a score
 scored_days as (
-    select
-        *,
-        {{ dbt.datediff('date', 'next_event_date', 'day') }} as days_to_next_event
+    select *
     from (
         select
-            *,
-            min(case when is_event then date end) over (
-                partition by signal, asset order by date rows between 1 following and unbounded following
-            ) as next_event_date
-        from signal_days
-    ) as with_next
+            d.date,
+            d.asset,
+            n.signal,
+            case n.signal
+                {%- for signal in signals %}
+                when '{{ signal }}' then d.{{ signal }}_score
+                {%- endfor %}
+            end as score,
+            {{ dbt.datediff('d.date', 'd.next_event_date', 'day') }} as days_to_next_event
+        from days as d
+        cross join signal_names as n
+    ) as unpivoted
     where score is not null
 ),
 
 as_of as (
     select distinct date as as_of
-    from signal_days
+    from days
     where {{ levstress.output_window('date') }}
 ),
 
@@ -92,9 +102,8 @@ event_checks_{{ horizon }} as (
         e.date as event_date,
         max(case when d.score >= th.threshold then {{ dbt.datediff('d.date', 'e.date', 'day') }} end) as lead_days
     from as_of as a
-    inner join signal_days as e
+    inner join days as e
         on e.is_event
-        and e.signal = 'stress'
         and e.date <= a.as_of
     inner join scored_days as d
         on d.asset = e.asset
