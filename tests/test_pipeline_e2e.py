@@ -79,6 +79,14 @@ def test_demo_days_build_every_mart_with_coverage_and_the_dbt_unit_tests_pass(hi
             "hyperliquid": "estimate",
             "gate": "estimate",
         }
+        # A venue's tape with no liquidation at all for an asset that day (the quiet, range-bound
+        # January of the story) is a quiet day at the venue's level, never a hole to fill.
+        quiet = con.execute(
+            "SELECT count(*), count(*) FILTER (coverage_level IN ('partial', 'missing')) "
+            "FROM marts.fct_source_coverage_daily WHERE dataset = 'liquidations' AND observed_points = 0 "
+            "AND source IN ('binance_liquidations', 'bybit_liquidations')"
+        ).fetchone()
+        assert quiet[0] > 0 and quiet[1] == 0, quiet
     for mart in MARTS:
         assert pq.read_table(history_home / "export" / mart).num_rows == counts[mart]
     manifest = json.loads((history_home / "export" / "manifest.json").read_text())

@@ -7,12 +7,13 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pytest
 import requests
 
 from ingestion.http import SourceError
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
-from ingestion.simulator import Fault, Simulator
+from ingestion.simulator import Fault, Simulator, book
 from ingestion.sources.base import FetchContext, Window
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -660,3 +661,24 @@ def test_coinglass_client_walks_the_window_in_spans_the_limit_can_hold(
     keyless = source.client(sim.base_url("coinglass"), demo=False)
     with pytest.raises(SourceError, match="LEVSTRESS_COINGLASS_API_KEY"):
         list(endpoint.fetch(FetchContext(keyless, ("BTC",)), window))
+
+
+def test_the_position_book_liquidates_what_it_opened_where_its_price_is_reached() -> None:
+    """Hand-computed: $100 long at 10x from an entry of 100 (maintenance 0.4 %) sits at
+    0.9 / 0.996 x 100 = 90.36; half the positions close in the hour after (open interest fell),
+    and the hour whose second step's low is 90 liquidates the other $50 at that step. A level of
+    80 is never reached; a short at 10x sits at 1.1 / 1.004 x 100."""
+    long_level = 100 * book.liquidation_factor(np.array([10.0]), 0.004, is_long=True)[0]
+    assert long_level == pytest.approx(90.3614, abs=1e-4)
+    assert 100 * book.liquidation_factor(np.array([10.0]), 0.004, is_long=False)[0] == pytest.approx(109.5618, abs=1e-4)
+
+    cohorts = book.Cohorts(np.array([1, 1]), np.array([long_level, 80.0]), np.array([[100.0], [50.0]]))
+    step_low = np.array([[99.0, 98.0], [95.0, 92.0], [91.0, 90.0]])
+    log_keep = np.log(np.array([[1.0], [0.5], [0.25]]))  # the last hour's closes come after the liquidation
+    per_hour, per_step = book.liquidated(cohorts, step_low, log_keep)
+    assert per_hour[:, 0].tolist() == pytest.approx([0.0, 0.0, 50.0])
+    assert per_step.tolist() == pytest.approx([0, 0, 0, 0, 0, 50.0])
+
+    # Positions opened at an hour's close cannot be liquidated by that hour's own low.
+    assert book.first_reach(np.array([50.0, 95.0, 94.0]), np.array([1]), np.array([94.5])).tolist() == [2]
+    assert book.first_reach(np.array([50.0, 95.0, 94.0]), np.array([1]), np.array([60.0])).tolist() == [3]

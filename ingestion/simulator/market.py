@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingestion.simulator import story
+from ingestion.simulator import book, story
 from ingestion.simulator.catalog import ASSETS, EXCHANGES
 from ingestion.simulator.timegrid import (
     HORIZON_MS,
@@ -39,6 +39,8 @@ VOLUME_USD_PER_DAY = np.array([12e9, 8e9, 2.5e9, 1.6e9, 1.1e9])  # Binance-sized
 TRADE_SIZE_USD = np.array([6000.0, 4000.0, 2000.0, 1500.0, 1200.0])
 OI_PRICE_ELASTICITY = 0.2  # OI in USD follows price only partly: traders resize positions
 Z_CAP = 8.0  # beyond this a move liquidates no more per unit of move: the book is already cleared
+BACKGROUND_SHARE = 0.15  # of an ordinary day's liquidations: accounts outside the position book
+ORDINARY_DAYS = 120  # June-September 2025 sets the yardstick of an ordinary day
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ class Market:
         self.funding8 = self._funding(rng)
         self.settled8 = self.funding8.reshape(-1, FUNDING_HOURS, N_VENUES, N_ASSETS).mean(axis=1)
         self.dvol = self._dvol(rng)
-        self.liq_shape = self._liq_shape()
-        self.liq_target, self.exact_hour = self._liq_targets(rng)
+        self.liq_shape, self.liq_target = self._liquidations()
+        self.exact_hour = self._episodes(self.liq_target)
 
     # --- prices -------------------------------------------------------------------------
     def _returns(self, rng: np.random.Generator, mid_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -187,9 +189,61 @@ class Market:
         return level * np.exp(noise + jitter)
 
     # --- liquidations -------------------------------------------------------------------
-    def _liq_shape(self) -> np.ndarray:
-        """Relative liquidation intensity per step, asset and side: longs on drops, shorts on
-        rallies, scaled by open interest; on average one "day unit" per asset and day."""
+    def _liquidations(self) -> tuple[np.ndarray, np.ndarray]:
+        """Liquidation intensity per step, asset and side (relative, for timing within an hour)
+        and USD per hour, venue, asset and side: mostly the position book's, plus a background."""
+        background = self._background_shape()
+        background_hourly = background.reshape(N_HOURS, STEPS_PER_HOUR, N_ASSETS, 2).sum(axis=1, dtype=np.float64)
+        daily = np.array([v.daily_liq_usd for v in VENUE_LIST])
+        ordinary_hours = ORDINARY_DAYS * 24
+        shape = np.empty_like(background)
+        target = np.empty((N_HOURS, N_VENUES, N_ASSETS, 2))
+        for asset in range(N_ASSETS):
+            per_hour, per_step = self._book_liquidations(asset)
+            usual = (1 - BACKGROUND_SHARE) * daily * LIQ_ASSET_SHARE[asset] * ORDINARY_DAYS
+            levered = usual / per_hour[:ordinary_hours].sum(axis=(0, 2))  # (venues,): the levered share of OI
+            target[:, :, asset, :] = per_hour * levered[None, :, None] + (
+                BACKGROUND_SHARE * daily[None, :, None] * LIQ_ASSET_SHARE[asset] * background_hourly[:, None, asset, :]
+            )
+            mean_levered = usual.sum() / per_hour[:ordinary_hours].sum()
+            shape[:, asset, :] = per_step * mean_levered + (
+                BACKGROUND_SHARE * daily.sum() * LIQ_ASSET_SHARE[asset] * background[:, asset, :]
+            )
+        return shape, target
+
+    def _book_liquidations(self, asset: int) -> tuple[np.ndarray, np.ndarray]:
+        """(hours, venues, sides) and (steps, sides) USD liquidated from the asset's position book,
+        before scaling to the venues' usual liquidation volume."""
+        coins = np.stack([self.open_interest(v, asset, self.hour_times)[0] for v in range(N_VENUES)], axis=1)
+        entry = self.price[STEPS_PER_HOUR::STEPS_PER_HOUR, asset]
+        opened = (np.maximum(np.diff(coins, axis=0), 0.0) + book.CHURN_PER_HOUR * coins[:-1]) * entry[:, None]
+        closed = book.CHURN_PER_HOUR + np.maximum(-np.diff(coins, axis=0), 0.0) / coins[:-1]
+        log_keep = np.log(np.clip(1.0 - closed, 0.01, 1.0))
+        long_share = self._levered_long_share(asset)
+        origin_usd = coins[0] * self.price[0, asset]
+        low = self.low5[:, asset].reshape(N_HOURS, STEPS_PER_HOUR).astype(np.float64)
+        high = self.high5[:, asset].reshape(N_HOURS, STEPS_PER_HOUR).astype(np.float64)
+        per_hour = np.empty((N_HOURS, N_VENUES, 2))
+        per_step = np.empty((N_STEPS, 2))
+        for side, share, extreme, sign in ((LONG, long_share, low, 1.0), (SHORT, 1.0 - long_share, high, -1.0)):
+            cohorts = book.opened_cohorts(
+                entry, opened * share, asset, side == LONG, origin_usd * share[0], self.price[0, asset]
+            )
+            reachable = book.Cohorts(cohorts.first_hour, sign * cohorts.level, cohorts.usd)
+            per_hour[:, :, side], per_step[:, side] = book.liquidated(reachable, sign * extreme, log_keep)
+        return per_hour, per_step
+
+    def _levered_long_share(self, asset: int) -> np.ndarray:
+        """(hours, venues): the share of each hour's new leveraged positions held long: crowded
+        accounts and the hour's last move (buyers chase a rise), not the account ratio alone."""
+        account = np.clip(1.6 + 8000 * self.funding8[:, :, asset], 0.4, 4.5)
+        flow = np.tanh(self.norm_move[STEPS_PER_HOUR - 1 :: STEPS_PER_HOUR, asset])
+        return np.clip(0.5 + 0.8 * (account / (1 + account) - 0.5) + 0.1 * flow[:, None], 0.1, 0.9)
+
+    def _background_shape(self) -> np.ndarray:
+        """Liquidations the book does not hold (cross margin, positions older than the origin):
+        longs on drops, shorts on rallies, scaled by open interest; one "day unit" per asset and
+        ordinary day."""
         move = self.norm_move.astype(np.float32)
         down = np.clip(-move, 0.0, Z_CAP)
         up = np.clip(move, 0.0, Z_CAP)
@@ -201,23 +255,14 @@ class Market:
         shape = np.empty((N_STEPS, N_ASSETS, 2), dtype=np.float32)
         shape[:, :, LONG] = (0.3 + down) * bias[:, :1] * oi_level
         shape[:, :, SHORT] = (0.3 + up) * bias[:, 1:] * oi_level
-        ordinary = slice(0, 120 * STEPS_PER_DAY)  # June-September 2025 sets the yardstick
+        ordinary = slice(0, ORDINARY_DAYS * STEPS_PER_DAY)
         scale = shape[ordinary].sum(axis=2, dtype=np.float64).mean(axis=0) * STEPS_PER_DAY
         shape /= scale.astype(np.float32)[None, :, None]
         return shape
 
-    def _liq_targets(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """USD liquidation targets per hour, venue, asset and side, with the story's episodes."""
-        hourly_shape = self.liq_shape.reshape(N_HOURS, STEPS_PER_HOUR, N_ASSETS, 2).sum(axis=1, dtype=np.float64)
-        daily = np.array([v.daily_liq_usd for v in VENUE_LIST])
-        day_noise = np.exp(0.3 * rng.standard_normal((N_HOURS // 24, N_VENUES)) - 0.045)
-        hour_noise = np.exp(0.45 * rng.standard_normal((N_HOURS, N_VENUES, N_ASSETS, 2)) - 0.1)
-        target = (
-            hourly_shape[:, None, :, :]
-            * (daily[None, :] * np.repeat(day_noise, 24, axis=0))[:, :, None, None]
-            * LIQ_ASSET_SHARE[None, None, :, None]
-            * hour_noise
-        )
+    @staticmethod
+    def _episodes(target: np.ndarray) -> np.ndarray:
+        """Scales the story's episode hours to their totals in place; which hours are exact."""
         exact = np.zeros(N_HOURS, dtype=bool)
         for episode in story.EPISODES:
             h0 = (parse_ts(episode.start) - ORIGIN_MS) // HOUR_MS
@@ -227,7 +272,7 @@ class Market:
                     e = EXCHANGES.index(venue)
                     target[h0:h1, e, :, side] *= usd / target[h0:h1, e, :, side].sum()
             exact[h0:h1] = True
-        return target, exact
+        return exact
 
     # --- lookups ------------------------------------------------------------------------
     def price_at(self, asset: int, times_ms: np.ndarray) -> np.ndarray:

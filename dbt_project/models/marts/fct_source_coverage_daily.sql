@@ -12,7 +12,9 @@
   The series expected on a day are those seen in the 30 days up to it, so a source that stops
   delivering shows up as missing instead of silently disappearing, and those of a source that
   was unavailable that day (stg_pipeline__fetch_outcomes: every exchange it is about x every
-  tracked asset), so a source a new home has never had says missing too. gap_reason says why a
+  tracked asset), so a source a new home has never had says missing too. A sparse source (an
+  event tape) fetched whole with no event for a series had a quiet day: its usual level, not
+  missing. gap_reason says why a
   row, or the venue's own source behind it, is below whole: the fetch outcome's reason.
   When an exchange-day has more than one source (a partial tape and the catch-up's fill), the row
   is the source the liquidation marts use: the first whole one in source priority, else the
@@ -57,7 +59,8 @@ declared as (
 ),
 
 -- what a day expects: every series seen in the {{ lookback }} days up to and including it (never
--- later), and every series of a source that was unavailable that day
+-- later), and every series of a source that was unavailable that day or, if it only reports what
+-- happened (sparse), fetched: an asset without a liquidation on a new home's first day is graded too
 expected as (
     select
         d.date, p.dataset, p.source, p.exchange, p.asset, p.level_when_whole, p.is_sparse,
@@ -73,7 +76,7 @@ expected as (
     from outcomes as o
     inner join declared as x
         on x.source = o.source_table
-    where o.status = 'unavailable'
+    where o.status = 'unavailable' or (o.status = 'fetched' and x.is_sparse)
 ),
 
 series as (
@@ -173,6 +176,7 @@ graded as (
         s.source,
         s.source_priority,
         s.level_when_whole,
+        s.is_sparse,
         case when not s.is_sparse then cast(1440 / coalesce(o.interval_minutes, s.interval_minutes) as integer) end
             as expected_points,
         cast(coalesce(o.observed_points, 0) as integer) as observed_points,
@@ -223,6 +227,9 @@ leveled as (
     select
         *,
         case
+            -- a sparse source fetched whole with nothing in it: a quiet day, not a hole
+            when observed_points = 0 and is_sparse and fetch_status = 'fetched' and not collector_away
+                then level_when_whole
             when observed_points = 0 then 'missing'
             when expected_points is not null and observed_points < expected_points then 'partial'
             when collector_away then 'partial'
