@@ -17,9 +17,9 @@ DEMO_START ?= 2025-09-01
 DEMO_END ?= 2026-01-31
 # The history before the demo window, as a new home gets it from Binance's data archive and the
 # APIs that keep years: open interest, funding, prices, positioning, market caps and DVOL for the
-# 60 days before it; liquidations stay shorter. Built after the window (the marts are rebuilt from
-# its first day on), so the window's stress scores have their trailing history from its first day
-# (a score needs ~28 days). HISTORY_START= skips it.
+# 60 days before it; liquidations stay shorter. Built before the window, so the window's stress
+# scores have their trailing history from its first day (a score needs ~28 days) and the window's
+# run, last, writes the report of its last day from everything. HISTORY_START= skips it.
 HISTORY_START ?= 2025-07-03
 HISTORY_END ?= 2025-08-31
 WITHOUT_LIQUIDATIONS := not tag:"dataset"="liquidation_events" and not tag:"dataset"="liquidation_buckets" \
@@ -57,9 +57,9 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	cp orchestration/dagster.yaml $@
 
 run: setup
-	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --partition-range $(DEMO_START)...$(DEMO_END)
 	if [ -n "$(HISTORY_START)" ]; then $(BIN)/dagster asset materialize -m orchestration.definitions \
 		--select '$(WITHOUT_LIQUIDATIONS)' --partition-range $(HISTORY_START)...$(HISTORY_END); fi
+	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' --partition-range $(DEMO_START)...$(DEMO_END)
 	$(BIN)/levstress catch-up
 	$(BIN)/levstress summary
 

@@ -3,6 +3,9 @@ plus one line here; raw assets, landing archives, rejects and raw checks follow 
 
 from __future__ import annotations
 
+import pyarrow as pa
+
+from ingestion.rows import raw_schema
 from ingestion.sources import (
     binance,
     binance_archive,
@@ -32,6 +35,12 @@ SOURCES: tuple[Source, ...] = (
 
 ENDPOINTS: dict[str, Endpoint] = {e.table: e for s in SOURCES for e in s.endpoints}
 SOURCES_BY_NAME: dict[str, Source] = {s.name: s for s in SOURCES}
+
+
+def raw_schemas() -> dict[str, pa.Schema]:
+    """Every registered raw table's columns: a run that selects some sources still gives dbt a
+    (possibly empty) table for each of the others."""
+    return {table: raw_schema(endpoint.dataset) for table, endpoint in ENDPOINTS.items()}
 
 
 def endpoint_exchanges(endpoint: Endpoint, source: Source | None = None) -> tuple[str, ...]:

@@ -216,6 +216,11 @@ class ColumnChunk:
     payload_ref: str
 
 
+def raw_schema(dataset: Dataset) -> pa.Schema:
+    """The columns of a raw table of ``dataset``: its own, then the lineage columns."""
+    return pa.schema([(c.name, c.type) for c in dataset.columns + LINEAGE_COLUMNS])
+
+
 def build_batch(
     dataset: Dataset,
     source_table: str,
@@ -248,7 +253,7 @@ def build_batch(
             days.append(day)
             refs.append(payload_ref)
 
-    schema = pa.schema([(c.name, c.type) for c in dataset.columns + LINEAGE_COLUMNS])
+    schema = raw_schema(dataset)
     reasons: list[str | None] = [None] * len(rows)
     arrays: dict[str, pa.Array] = {}
     for column in dataset.columns:

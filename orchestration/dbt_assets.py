@@ -25,6 +25,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from ingestion.registry import raw_schemas
 from orchestration import settings
 from orchestration.catch_up import last_loaded_day
 from orchestration.memory import release_memory, resident_mb
@@ -139,6 +140,7 @@ def dbt_models(
     events: list[Any] = []
     failure: Exception | None = None
     window = build_window(run_window_days(context), full_refresh, last_loaded_day(warehouse.engine()))
+    warehouse.engine().ensure_tables(raw_schemas())
     preload("reporting")  # the report after publishing draws with matplotlib (~1 s to import)
     before = resident_mb()
     release_memory()

@@ -76,6 +76,23 @@ class DuckDBEngine:
                 con.execute("ROLLBACK")
                 raise
 
+    def ensure_tables(self, schemas: Mapping[str, pa.Schema]) -> None:
+        with self.connect() as con:
+            existing = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'"
+                ).fetchall()
+            }
+            missing = {table: schema for table, schema in schemas.items() if table not in existing}
+            if not missing:
+                return
+            con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+            for table, schema in missing.items():
+                con.register("empty_rows", schema.empty_table())
+                con.execute(f"CREATE TABLE IF NOT EXISTS raw.{quote(table)} AS SELECT * FROM empty_rows")
+                con.unregister("empty_rows")
+
     def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
         with self.connect() as con:
             sql = f"SELECT * FROM {quote(schema)}.{quote(table)}"

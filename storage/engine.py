@@ -84,6 +84,10 @@ class Engine(Protocol):
         and the days in ``outcomes`` of the table's rows in ``raw.fetch_outcomes``: an unavailable
         day has an outcome but is not in ``days``, so its rows are kept."""
 
+    def ensure_tables(self, schemas: Mapping[str, pa.Schema]) -> None:
+        """Create each ``raw.<table>`` that does not exist yet, empty, with its schema (a home
+        whose runs never selected a source still builds every model over it)."""
+
     def read_days(self, schema: str, table: str, date_column: str, days: list[date] | None) -> pd.DataFrame:
         """The rows of ``schema.table`` whose ``date_column`` falls on one of ``days`` (all if None)."""
 

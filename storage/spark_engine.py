@@ -64,10 +64,11 @@ class SparkEngine:
         self._replace_keyed(REJECTS_TABLE, table, rejects, days)
         if outcomes is not None:
             self._replace_keyed(OUTCOMES_TABLE, table, outcomes, outcome_days(outcomes))
-        if not _data_files(folder):
-            # A source with nothing fetched yet (skipped: no API key) still has a table, with no
-            # rows, as on DuckDB: Spark cannot register a table over a folder without a file.
-            _replace_day(folder, EMPTY_TABLE_DAY, rows.slice(0, 0).drop_columns([PARTITION_KEY]))
+        _ensure_table(folder, rows.schema)
+
+    def ensure_tables(self, schemas: Mapping[str, pa.Schema]) -> None:
+        for table, schema in schemas.items():
+            _ensure_table(self.table_dir(RAW, table), schema)
 
     def _replace_keyed(self, name: str, source_table: str, rows: pa.Table, days: list[date]) -> None:
         """The days of one source table in a table shared by all (rejects, fetch outcomes):
@@ -130,6 +131,13 @@ class SparkEngine:
             yield con, present
         finally:
             con.close()
+
+
+def _ensure_table(folder: Path, schema: pa.Schema) -> None:
+    """A source with nothing fetched yet (skipped: no API key, or never selected) still has a
+    table, with no rows, as on DuckDB: Spark cannot register a table over a folder without a file."""
+    if not _data_files(folder):
+        _replace_day(folder, EMPTY_TABLE_DAY, schema.empty_table().drop_columns([PARTITION_KEY]))
 
 
 def _data_files(folder: Path) -> list[str]:

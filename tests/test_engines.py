@@ -86,6 +86,17 @@ def test_a_table_with_nothing_fetched_yet_exists_with_no_rows(engine: Engine) ->
     assert engine.last_day("raw", TABLE, "partition_date") is None
 
 
+def test_a_table_no_run_ever_selected_is_created_empty_and_a_written_one_is_left_alone(engine: Engine) -> None:
+    engine.replace_partitions(TABLE, _rows({DAY_1: [0.1]}), _rejects({}), [DAY_1])
+    never = pa.schema([("exchange", pa.string()), ("event_time", pa.timestamp("us")), ("partition_date", pa.date32())])
+
+    engine.ensure_tables({TABLE: _rows({}).schema, "never_selected": never})
+
+    assert _rates(engine, None) == [(DAY_1, 0.1)]
+    assert engine.read_days("raw", "never_selected", "partition_date", None).empty
+    assert engine.table_columns("raw")["never_selected"] == {"exchange", "event_time", "partition_date"}
+
+
 def test_the_spark_lake_is_one_hive_folder_per_day_with_no_leftovers(tmp_path: Path) -> None:
     engine = SparkEngine(Paths(tmp_path / "home"), tmp_path / "lake")
     engine.replace_partitions(TABLE, _rows({DAY_1: [0.1], DAY_2: [0.2]}), _rejects({DAY_1: ["bad"]}), [DAY_1, DAY_2])
