@@ -24,6 +24,7 @@ import io
 import json
 import math
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -1624,14 +1625,19 @@ def test_a_damaged_archive_file_is_one_reject_naming_it_or_a_named_error(table, 
 # --- hostile answers through the whole raw-asset path ---------------------------------------------
 
 
+Reply = tuple[int, bytes]
+
+
 class InProcessVenue(BaseAdapter):
     """Answers a ``SourceClient``'s requests without a socket: the valid body for each request,
-    except the one the test makes hostile. The transport is not under test; the bytes are."""
+    except the one the test makes hostile, told by what it asks (path and parameters), not by
+    when: a source may walk several assets at once, in threads."""
 
-    def __init__(self, case: Case, hostile_at: int | None, hostile: Callable[[bytes], tuple[int, bytes]]) -> None:
+    def __init__(self, case: Case, hostile: tuple[str, Reply] | None = None) -> None:
         super().__init__()
-        self.case, self.hostile_at, self.hostile = case, hostile_at, hostile
-        self.answered: list[tuple[str, int, bytes]] = []
+        self.case, self.hostile = case, hostile
+        self.answered: list[tuple[str, int, bytes]] = []  # (request, status, body), in arrival order
+        self._lock = threading.Lock()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         url = urlsplit(request.url or "")
@@ -1639,11 +1645,13 @@ class InProcessVenue(BaseAdapter):
         query: dict[str, Any] = dict(parse_qsl(url.query, keep_blank_values=True))
         if request.body:
             query = json.loads(request.body)
+        asked = f"{path} {json.dumps(query, sort_keys=True)}"
         route = self.case.routes.get(path)
         status, body = (200, dumps(route(query))) if route else (404, b'{"error": "not found"}')
-        if len(self.answered) == self.hostile_at:
-            status, body = self.hostile(body)
-        self.answered.append((path, status, body))
+        with self._lock:
+            if self.hostile is not None and self.hostile[0] == asked:
+                (status, body), self.hostile = self.hostile[1], None
+            self.answered.append((asked, status, body))
         response = requests.Response()
         response.status_code, response._content, response.url = status, body, request.url or ""
         response.request, response.reason = request, "in process"
@@ -1653,17 +1661,21 @@ class InProcessVenue(BaseAdapter):
         pass
 
 
-def fetch(case: Case, landing: Path, hostile_at: int | None = None, hostile: Any = None) -> Any:
-    """``ingest`` as the raw asset calls it, with the venue answered in process."""
+TAPE = "the collector's tape"
+
+
+def fetch(case: Case, landing: Path, hostile: tuple[str, Reply] | None = None) -> Any:
+    """``ingest`` as the raw asset calls it, with the venue answered in process; ``hostile`` is
+    (the request, or TAPE, and the reply that replaces its answer)."""
     endpoint = ENDPOINTS[case.table]
     client = SOURCES_BY_NAME[case.source].client("http://venue.test", demo=True, settings=HttpSettings(retries=0))
-    venue = InProcessVenue(case, hostile_at, hostile)
+    venue = InProcessVenue(case, hostile)
     client.session.mount("http://", venue)
     if case.tape:
         tape = case.encode(case.payload("BTC"))
         path = case.tape_path(landing)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(hostile(tape)[1] if hostile_at == 0 else tape)
+        path.write_bytes(hostile[1][1] if hostile and hostile[0] == TAPE else tape)
     try:
         ctx = FetchContext(client, ASSETS, CollectorTapes(landing), fill=case.fill)
         return ingest(endpoint, ctx, [DAY], landing), venue
@@ -1683,7 +1695,8 @@ class Warehouse:
 
     engine: DuckDBEngine
     landing: Path
-    answers: dict[str, int] = field(default_factory=dict)  # requests a clean run of each endpoint makes
+    # What a clean run of each endpoint asks for, with the valid answers, in a stable order
+    answers: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
     # What each table held when the last example that finished checked it (a DuckDB connection
     # costs ~30 ms; an example that did not finish drops its entry, so the next one reads again).
     held: dict[str, dict[date, tuple[list[tuple], list[tuple]]]] = field(default_factory=dict)
@@ -1705,7 +1718,8 @@ class Warehouse:
         (loaded by a clean run the first time, and again whenever a run left the day empty)."""
         if case.table not in self.answers:
             clean, venue = fetch(case, self.landing)
-            self.answers[case.table] = 1 if case.tape else len(venue.answered)
+            tape = [(TAPE, case.encode(case.payload("BTC")))]
+            self.answers[case.table] = tape if case.tape else sorted((a, body) for a, _, body in venue.answered)
             batch = clean.batch
             before = batch.table.set_column(
                 batch.table.schema.get_field_index("partition_date"),
@@ -1731,7 +1745,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     return Warehouse(DuckDBEngine(Paths(home)), Paths(home).landing)
 
 
-def _hostile_answer(draw: Draw, case: Case) -> Callable[[bytes], tuple[int, bytes]]:
+def _hostile_answer(draw: Draw, case: Case) -> Callable[[bytes], Reply]:
     """Turns the valid answer to one request into a hostile one (same kinds of damage as above)."""
 
     def answer(valid: bytes) -> tuple[int, bytes]:
@@ -1764,9 +1778,10 @@ def test_a_hostile_answer_never_half_loads_a_partition(warehouse, table, data):
     new) and replaying the landing archive gives the same batch. The day before is never touched."""
     case, endpoint, draw = CASES[table], ENDPOINTS[table], data.draw
     before = warehouse.prepared(case)
-    hostile_at = draw(st.integers(0, warehouse.answers[table] - 1), label="hostile answer number")
+    answers = warehouse.answers[table]
+    asked, valid = answers[draw(st.integers(0, len(answers) - 1), label="hostile answer number")]
     try:
-        report, _ = fetch(case, warehouse.landing, hostile_at, _hostile_answer(draw, case))
+        report, _ = fetch(case, warehouse.landing, (asked, _hostile_answer(draw, case)(valid)))
         check_batch(endpoint, report.batch.table, report.batch.rejects, set(report.archives))
         warehouse.engine.replace_partitions(table, report.batch.table, report.batch.rejects, report.days)
     except SourceError as error:

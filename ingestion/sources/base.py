@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 
-from ingestion.http import HttpSettings, Page, SourceClient, http_error, shown
+from ingestion.http import HttpSettings, Page, SourceClient, SourceError, http_error, shown
 from ingestion.rows import utc_day_bounds_ms
 from ingestion.schemas import Dataset
 from ingestion.streams import LiquidationStream
+
+K = TypeVar("K")
 
 
 class CollectorFiles(Protocol):
@@ -164,6 +167,33 @@ class Source:
         if demo:  # loopback simulator: no proxy lookup from the environment on every request
             client.session.trust_env = False
         return client
+
+
+def in_flight(
+    keys: Iterable[K], walk: Callable[[K], Iterable[Page | Absent]], workers: int, name: str
+) -> Iterator[Page | Absent]:
+    """``walk`` of up to ``workers`` keys at a time, their pages yielded in the keys' order: walks
+    whose pages depend on each other (cursors) stay in one thread, independent walks (days of an
+    archive, assets of a venue) overlap their round trips. The client's rate limit holds across the
+    threads. A walk that fails yields the pages it had before its error is raised, as one thread's
+    walk would."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix=name)
+    try:
+        for pages, error in pool.map(lambda key: _walked(walk, key), keys):
+            yield from pages
+            if error is not None:
+                raise error
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _walked(walk: Callable[[K], Iterable[Page | Absent]], key: K) -> tuple[list[Page | Absent], SourceError | None]:
+    pages: list[Page | Absent] = []
+    try:
+        pages.extend(walk(key))
+    except SourceError as error:
+        return pages, error
+    return pages, None
 
 
 def json_ok(page: Page) -> Any:

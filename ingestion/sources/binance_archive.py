@@ -20,7 +20,6 @@ import io
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -48,6 +47,7 @@ from ingestion.sources.base import (
     Rejected,
     Source,
     Window,
+    in_flight,
     iter_records,
     rejected,
 )
@@ -84,12 +84,7 @@ def daily_files(template: str) -> Fetch:
     files, each a round trip away, and a bootstrap asks for tens of thousands of them."""
 
     def fetch(ctx: FetchContext, window: Window) -> Iterator[Page | Absent]:
-        pool = ThreadPoolExecutor(DAYS_IN_FLIGHT, thread_name_prefix="archive")
-        try:
-            for items in pool.map(lambda day: _day_files(ctx, window, template, day), window.days):
-                yield from items
-        finally:
-            pool.shutdown(cancel_futures=True)
+        return in_flight(window.days, lambda day: _day_files(ctx, window, template, day), DAYS_IN_FLIGHT, "archive")
 
     return fetch
 
