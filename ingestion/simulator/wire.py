@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 JSON = "application/json"
 
@@ -42,8 +43,9 @@ class Reply(Exception):  # noqa: N818 - not an error: a finished answer raised o
 
 
 def dumps(payload: Any) -> bytes:
-    """Compact JSON, as the exchanges send it."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """Compact JSON, as the exchanges send it (orjson: the simulator serves a year's backfill
+    from one process, and the standard encoder was a fifth of a Gate page's time)."""
+    return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -11,7 +11,7 @@ import hashlib
 import io
 import re
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
@@ -21,7 +21,7 @@ from ingestion.simulator.catalog import ASSET_INDEX, EXCHANGE_INDEX, asset_from_
 from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, ORIGIN_MS, STEP_MS, day_start_ms
 from ingestion.simulator.venues.base import VenueApp
 from ingestion.simulator.venues.binance import kline_rows
-from ingestion.simulator.wire import Request, Response, fixed, text_response
+from ingestion.simulator.wire import Request, Response, text_response
 
 VENUE = EXCHANGE_INDEX["binance"]
 FAULT_SYMBOL = "BTCUSDT"  # the file the archive faults (corrupt_zip, bad_checksum, missing_file) hit
@@ -41,6 +41,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member time: the same day always zips 
 # A file is asked for twice per endpoint (CHECKSUM, zip), and a metrics file by two endpoints:
 # built once, it is served up to four times (a year of five symbols is ~20 MB of metrics zips).
 CACHED_FILES = 2048
+STEP_CLOCKS = tuple(f"{m // 60:02d}:{m % 60:02d}:00" for m in range(0, 24 * 60, STEP_MS // 60_000))
 
 
 class BinanceArchive(VenueApp):
@@ -99,17 +100,16 @@ class BinanceArchive(VenueApp):
         return "\n".join(lines) + "\n"
 
     def _metrics_csv(self, symbol: str, asset: int, day: date) -> str:
-        """The day's 5-minute rows, the same series the live /futures/data endpoints serve."""
+        """The day's 5-minute rows, the same series the live /futures/data endpoints serve (all
+        values positive, so plain fixed-point formatting never writes "-0")."""
         times = day_start_ms(day) + np.arange(DAY_MS // STEP_MS, dtype=np.int64) * STEP_MS
         coins, usd = self.ctx.market.open_interest(VENUE, asset, times)
         ratios = self.ctx.market.long_short(VENUE, asset, times)
-        lines = [METRICS_HEADER]
-        for i, t in enumerate(times):
-            moment = datetime.fromtimestamp(int(t) / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-            values = (
-                fixed(round(float(coins[i]), 3), 8),
-                fixed(float(usd[i]), 8),
-                *(fixed(float(ratios[k][i]), 4) for k in ("top_account", "top_position", "account", "taker")),
-            )
-            lines.append(",".join((moment, symbol, *values)))
-        return "\n".join(lines) + "\n"
+        columns = (
+            [f"{day.isoformat()} {clock}" for clock in STEP_CLOCKS],
+            [round(c, 3) for c in coins.tolist()],
+            usd.tolist(),
+            *(ratios[k].tolist() for k in ("top_account", "top_position", "account", "taker")),
+        )
+        row = f"%s,{symbol},%.8f,%.8f,%.4f,%.4f,%.4f,%.4f"
+        return "\n".join([METRICS_HEADER, *(row % values for values in zip(*columns, strict=True))]) + "\n"

@@ -106,31 +106,33 @@ class Gate(VenueApp):
         oi_coins, oi_usd = market.open_interest(VENUE, asset, starts)
         mark = market.price_at(asset, starts) * market.basis_at(VENUE, starts)
         ratios = market.long_short(VENUE, asset, starts)
+        decimals = SPECS[coin].price_decimals
         return [
             {
-                "time": int(t) // 1000,
-                "lsr_taker": round(float(taker), 4),
-                "lsr_account": round(float(account), 4),
+                "time": t // 1000,
+                "lsr_taker": round(taker, 4),
+                "lsr_account": round(account, 4),
                 "long_liq_size": round(lc / quanto),
-                "long_liq_amount": round(float(lc), 6),
-                "long_liq_usd": round(float(lu), 4),
+                "long_liq_amount": round(lc, 6),
+                "long_liq_usd": round(lu, 4),
                 "short_liq_size": round(sc / quanto),
-                "short_liq_amount": round(float(sc), 6),
-                "short_liq_usd": round(float(su), 4),
-                "open_interest": round(float(oc) / quanto),
-                "open_interest_usd": round(float(ou), 4),
-                "top_lsr_account": round(float(top_account), 4),
-                "top_lsr_size": round(float(top_position), 4),
-                "mark_price": round(float(m), SPECS[coin].price_decimals),
+                "short_liq_amount": round(sc, 6),
+                "short_liq_usd": round(su, 4),
+                "open_interest": round(oc / quanto),
+                "open_interest_usd": round(ou, 4),
+                "top_lsr_account": round(top_account, 4),
+                "top_lsr_size": round(top_position, 4),
+                "mark_price": round(m, decimals),
             }
+            # plain Python numbers (tolist): rounding numpy scalars one by one costs several times more
             for t, taker, account, top_account, top_position, (lc, sc), (lu, su), oc, ou, m in zip(
-                starts,
-                *(ratios[k] for k in ("taker", "account", "top_account", "top_position")),
-                coins,
-                usd,
-                oi_coins,
-                oi_usd,
-                mark,
+                starts.tolist(),
+                *(ratios[k].tolist() for k in ("taker", "account", "top_account", "top_position")),
+                coins.tolist(),
+                usd.tolist(),
+                oi_coins.tolist(),
+                oi_usd.tolist(),
+                mark.tolist(),
                 strict=True,
             )
         ]
