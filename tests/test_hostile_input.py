@@ -325,6 +325,21 @@ def okx_envelope(data: list[Any]) -> dict:
     return {"code": "0", "msg": "", "data": data}
 
 
+def _okx_rubik(table: str, path: str, row: Callable[[int], list[str]], **extra: str) -> Case:
+    """An OKX per-contract trading-statistics series: hourly ``[ts, ...]`` rows, newest first."""
+    endpoint = f"/api/v5/rubik/stat/{path}"
+    return Case(
+        table,
+        f"GET {endpoint}",
+        lambda a: okx_envelope([row(t) for t in _hours(2, 1, 0)]),
+        lambda a: {"instId": _inst(a), "period": "1H", **extra, "end": str(START + DAY_MS), "limit": "100"},
+        under("data"),
+        context=lambda a: {"asset": a},
+        time_of=lambda row: row[0],
+        routes={endpoint: lambda q: CASES[table].payload(_asset_of(q, "instId"))},
+    )
+
+
 def okx_liquidations(asset: str) -> dict:
     details = [
         {"bkLoss": "0", "bkPx": "94021.3", "ccy": "", "posSide": "long", "side": "sell", "sz": "12", "ts": str(t)}
@@ -884,33 +899,27 @@ CASES: dict[str, Case] = {
                 "/api/v5/public/funding-rate-history": lambda q: CASES["okx_funding"].payload(_asset_of(q, "instId"))
             },
         ),
-        Case(
+        _okx_rubik(
             "okx_open_interest",
-            "GET /api/v5/rubik/stat/contracts/open-interest-history",
-            lambda a: okx_envelope([[str(t), "3155200.51", "31552.0051", "3013456789.12"] for t in _hours(2, 1, 0)]),
-            lambda a: {"instId": _inst(a), "period": "1H", "end": str(START + DAY_MS), "limit": "100"},
-            under("data"),
-            context=lambda a: {"asset": a},
-            time_of=lambda row: row[0],
-            routes={
-                "/api/v5/rubik/stat/contracts/open-interest-history": lambda q: CASES["okx_open_interest"].payload(
-                    _asset_of(q, "instId")
-                )
-            },
+            "contracts/open-interest-history",
+            lambda t: [str(t), "3155200.51", "31552.0051", "3013456789.12"],
         ),
-        Case(
-            "okx_account_ratio",
-            "GET /api/v5/rubik/stat/contracts/long-short-account-ratio-contract",
-            lambda a: okx_envelope([[str(t), "1.37"] for t in _hours(2, 1, 0)]),
-            lambda a: {"instId": _inst(a), "period": "1H", "end": str(START + DAY_MS), "limit": "100"},
-            under("data"),
-            context=lambda a: {"asset": a},
-            time_of=lambda row: row[0],
-            routes={
-                "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract": lambda q: CASES[
-                    "okx_account_ratio"
-                ].payload(_asset_of(q, "instId"))
-            },
+        _okx_rubik("okx_account_ratio", "contracts/long-short-account-ratio-contract", lambda t: [str(t), "1.37"]),
+        _okx_rubik(
+            "okx_top_account_ratio",
+            "contracts/long-short-account-ratio-contract-top-trader",
+            lambda t: [str(t), "1.12"],
+        ),
+        _okx_rubik(
+            "okx_top_position_ratio",
+            "contracts/long-short-position-ratio-contract-top-trader",
+            lambda t: [str(t), "0.94"],
+        ),
+        _okx_rubik(
+            "okx_taker_volume",
+            "taker-volume-contract",
+            lambda t: [str(t), "81234567.12", "90345678.34"],
+            unit="2",
         ),
         Case(
             "hyperliquid_funding",

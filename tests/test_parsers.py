@@ -148,6 +148,19 @@ def test_okx_liquidations_use_contract_value_and_order_side():
     assert "contradicts" in batch.rejects.column("reason")[0].as_py()
 
 
+def test_okx_taker_volume_is_buys_over_sells_and_a_period_without_sells_is_rejected():
+    hour = 1768435200000  # 2026-01-15 00:00 UTC
+    rows = [[str(hour + 7_200_000), "0", "5.0"], [str(hour + 3_600_000), "200.0", "300.0"], [str(hour), "abc", "1"]]
+    body = {"code": "0", "msg": "", "data": rows}
+    batch = parse(
+        "okx_taker_volume",
+        page("okx", "GET /api/v5/rubik/stat/taker-volume-contract", body, {"instId": "BTC-USDT-SWAP", "unit": "2"}),
+    )
+    assert batch.table.column("taker_buy_sell_ratio").to_pylist() == [1.5]
+    reasons = batch.rejects.column("reason").to_pylist()
+    assert len(reasons) == 2 and "no buy/sell ratio without taker sells" in reasons[0] and "abc" in reasons[1]
+
+
 def test_okx_error_envelope_names_source_endpoint_and_params():
     body = {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
     with pytest.raises(SourceError, match=r"okx GET /api/v5/public/funding-rate-history .*FOO-USDT-SWAP.*51001"):

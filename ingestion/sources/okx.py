@@ -185,17 +185,17 @@ def parse_funding(page: Page) -> Iterator[dict[str, Any]]:
     return _in_window(page, iter_records(page, _data(page), _funding), "funding_time")
 
 
-def rubik_fetch(path: str) -> Fetch:
-    """A per-instrument trading-statistics series (``/api/v5/rubik/stat/contracts/...``), hourly,
-    paged backwards with ``end``; rows are arrays with the time first."""
+def rubik_fetch(path: str, **extra: str) -> Fetch:
+    """A per-instrument trading-statistics series (``/api/v5/rubik/stat/<path>``), hourly, paged
+    backwards with ``end``; rows are arrays with the time first."""
 
     def fetch(ctx: FetchContext, window: Window) -> Iterator[Page]:
         for asset in ctx.assets:
             yield from _page_backwards(
                 ctx,
                 window,
-                f"/api/v5/rubik/stat/contracts/{path}",
-                {"instId": inst_id(asset), "period": "1H"},
+                f"/api/v5/rubik/stat/{path}",
+                {"instId": inst_id(asset), "period": "1H", **extra},
                 "end",
                 _data,
                 lambda r: r[0],
@@ -220,8 +220,21 @@ def rubik_parse(measures: Callable[[list[Any]], dict[str, Any]]) -> Callable[[Pa
     return parse
 
 
+def _taker_ratio(row: list[Any]) -> dict[str, Any]:
+    """``[ts, sellVol, buyVol]`` (sell first): buy / sell. A period without taker sells has no
+    ratio; that row is rejected with the reason, not read as infinite."""
+    sell, buy = float(row[1]), float(row[2])
+    if not sell > 0:
+        raise ValueError(f"sellVol {row[1]!r}: no buy/sell ratio without taker sells")
+    return {"taker_buy_sell_ratio": buy / sell}
+
+
 parse_open_interest = rubik_parse(lambda r: {"open_interest_coins": r[2], "open_interest_usd": r[3]})
 parse_account_ratio = rubik_parse(lambda r: {"account_ratio": r[1]})
+parse_top_account_ratio = rubik_parse(lambda r: {"top_account_ratio": r[1]})
+parse_top_position_ratio = rubik_parse(lambda r: {"top_position_ratio": r[1]})
+parse_taker_ratio = rubik_parse(_taker_ratio)
+RATIO_LOOK_BACK_DAYS = 59  # assumed like open-interest-history's 1,440 hourly rows; unverified here
 
 
 SOURCE = Source(
@@ -253,7 +266,7 @@ SOURCE = Source(
             EXCHANGE,
             "open_interest",
             OPEN_INTEREST,
-            rubik_fetch("open-interest-history"),
+            rubik_fetch("contracts/open-interest-history"),
             parse_open_interest,
             "OKX GET /api/v5/rubik/stat/contracts/open-interest-history, hourly.",
             look_back_days=60,
@@ -263,11 +276,41 @@ SOURCE = Source(
             EXCHANGE,
             "account_ratio",
             LONG_SHORT_RATIOS,
-            rubik_fetch("long-short-account-ratio-contract"),
+            rubik_fetch("contracts/long-short-account-ratio-contract"),
             parse_account_ratio,
             "OKX GET /api/v5/rubik/stat/contracts/long-short-account-ratio-contract (1H, `[ts, ratio]`): "
             "accounts long / short of one contract, account_ratio in long_short_ratios.",
-            look_back_days=59,  # assumed like open-interest-history's 1,440 hourly rows; unverified here
+            look_back_days=RATIO_LOOK_BACK_DAYS,
+        ),
+        Endpoint(
+            EXCHANGE,
+            "top_account_ratio",
+            LONG_SHORT_RATIOS,
+            rubik_fetch("contracts/long-short-account-ratio-contract-top-trader"),
+            parse_top_account_ratio,
+            "OKX GET /api/v5/rubik/stat/contracts/long-short-account-ratio-contract-top-trader (1H, `[ts, ratio]`): "
+            "top traders' accounts long / short, top_account_ratio in long_short_ratios.",
+            look_back_days=RATIO_LOOK_BACK_DAYS,
+        ),
+        Endpoint(
+            EXCHANGE,
+            "top_position_ratio",
+            LONG_SHORT_RATIOS,
+            rubik_fetch("contracts/long-short-position-ratio-contract-top-trader"),
+            parse_top_position_ratio,
+            "OKX GET /api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader (1H, `[ts, ratio]`): "
+            "top traders' long / short position size, top_position_ratio in long_short_ratios.",
+            look_back_days=RATIO_LOOK_BACK_DAYS,
+        ),
+        Endpoint(
+            EXCHANGE,
+            "taker_volume",
+            LONG_SHORT_RATIOS,
+            rubik_fetch("taker-volume-contract", unit="2"),
+            parse_taker_ratio,
+            "OKX GET /api/v5/rubik/stat/taker-volume-contract (1H, USD, `[ts, sellVol, buyVol]`): "
+            "taker_buy_sell_ratio = buyVol / sellVol in long_short_ratios.",
+            look_back_days=RATIO_LOOK_BACK_DAYS,
         ),
     ),
 )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ingestion.simulator.bars import aligned, bars, candle_opens
 from ingestion.simulator.catalog import ASSET_INDEX, ASSETS, EXCHANGE_INDEX, OKX_LOT, SPECS, decimals_of, okx_inst
 from ingestion.simulator.events import Events
-from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS
+from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, STEP_MS
 from ingestion.simulator.venues.base import SimContext, VenueApp, newest_first
 from ingestion.simulator.wire import Params, Reply, Request, Response, fixed, json_response, trimmed
 
@@ -31,6 +33,7 @@ BARS = {
     "2Dutc": (2880, 0),
     "3Dutc": (4320, 0),
 }  # 1m/3m/1W/1M are not simulated
+TAKER_UNITS = ("0", "1", "2")  # coins, contracts, USD
 OI_PERIODS = {
     **{k: v for k, v in BARS.items() if k not in ("2D", "3D", "2Dutc", "3Dutc")},
     "5D": (7200, HK),
@@ -60,7 +63,14 @@ class Okx(VenueApp):
             ("GET", "/api/v5/public/instruments"): self.instruments,
             ("GET", "/api/v5/public/funding-rate-history"): self.funding_history,
             ("GET", "/api/v5/rubik/stat/contracts/open-interest-history"): self.open_interest_history,
-            ("GET", "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract"): self.account_ratio,
+            ("GET", "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract"): self.ratio_series("account"),
+            ("GET", "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract-top-trader"): self.ratio_series(
+                "top_account"
+            ),
+            ("GET", "/api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader"): self.ratio_series(
+                "top_position"
+            ),
+            ("GET", "/api/v5/rubik/stat/taker-volume-contract"): self.taker_volume,
             ("GET", "/api/v5/market/history-candles"): lambda req: self.candles(req, 300),
             ("GET", "/api/v5/market/candles"): lambda req: self.candles(req, 300),
         }
@@ -224,22 +234,45 @@ class Okx(VenueApp):
             ]
         )
 
-    def rubik_points(self, req: Request) -> tuple[int, np.ndarray]:
-        """(asset, period starts, newest first) of a per-instrument rubik request."""
+    def rubik_points(self, req: Request) -> tuple[int, np.ndarray, int]:
+        """(asset, period starts newest first, period length in ms) of a per-instrument rubik request."""
         p = self.params(req)
         asset = self.inst(p)
         minutes, offset = OI_PERIODS[p.choice("period", OI_PERIODS, "5m") or "5m"]
         limit = p.integer("limit", 100, lo=1, hi=100) or 100
         lo, hi = self.cursor_range(p, "begin", "end")
-        return asset, newest_first(aligned(lo, hi, minutes * MINUTE_MS, ORIGIN_MS, hi, offset), limit)
+        period = minutes * MINUTE_MS
+        return asset, newest_first(aligned(lo, hi, period, ORIGIN_MS, hi, offset), limit), period
 
-    def account_ratio(self, req: Request) -> Response:
-        asset, times = self.rubik_points(req)
-        ratios = self.ctx.market.long_short(VENUE, asset, times)["account"]
-        return self.ok([[str(int(t)), fixed(float(r), 2)] for t, r in zip(times, ratios, strict=True)])
+    def ratio_series(self, measure: str) -> Callable[[Request], Response]:
+        """``[ts, ratio]`` rows of one of the market's positioning measures."""
+
+        def respond(req: Request) -> Response:
+            asset, times, _ = self.rubik_points(req)
+            ratios = self.ctx.market.long_short(VENUE, asset, times)[measure]
+            return self.ok([[str(int(t)), fixed(float(r), 2)] for t, r in zip(times, ratios, strict=True)])
+
+        return respond
+
+    def taker_volume(self, req: Request) -> Response:
+        """``[ts, sellVol, buyVol]``: the period's traded volume and taker buys as the candles
+        have them, in coins (unit 0), contracts (1) or USD (2)."""
+        unit = self.params(req).choice("unit", TAKER_UNITS, "0") or "0"
+        asset, times, period = self.rubik_points(req)
+        times = times[times <= self.ctx.until_ms - STEP_MS]  # periods with a finished step
+        if not times.size:
+            return self.ok([])
+        ascending = bars(self.ctx.market, VENUE, asset, times[::-1], period, self.ctx.until_ms)
+        if unit == "2":
+            volume, buys = ascending.volume_usd, ascending.taker_buy_usd
+        else:
+            per_unit = SPECS[ASSETS[asset]].okx_ct_val if unit == "1" else 1.0
+            volume, buys = ascending.volume_coins / per_unit, ascending.taker_buy_coins / per_unit
+        rows = zip(ascending.open_ms.tolist(), (volume - buys).tolist(), buys.tolist(), strict=True)
+        return self.ok([[str(t), fixed(sell, 2), fixed(buy, 2)] for t, sell, buy in reversed(list(rows))])
 
     def open_interest_history(self, req: Request) -> Response:
-        asset, times = self.rubik_points(req)
+        asset, times, _ = self.rubik_points(req)
         coins, usd = self.ctx.market.open_interest(VENUE, asset, times)
         ct_val = SPECS[ASSETS[asset]].okx_ct_val
         contracts = np.round(coins / ct_val, 2)
