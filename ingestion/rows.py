@@ -335,6 +335,11 @@ def bulk_ms_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.cast(pc.cast(millis, pa.timestamp("ms")), pa.timestamp("us"))
 
 
+def bulk_s_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Epoch seconds (numbers or digit strings) as UTC timestamps, as s_to_datetime reads them."""
+    return bulk_ms_timestamps(pc.multiply(_cast_numbers(values, pa.int64(), "epoch seconds"), 1000))
+
+
 def bulk_unless_zero(values: pa.Array, fallback: pa.Array) -> pa.Array:
     """``values`` where set and not zero, else ``fallback`` (an average fill price of 0 means none yet)."""
     for column in (values, fallback):

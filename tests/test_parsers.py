@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import pyarrow as pa
 import pytest
 
 from ingestion.http import Page, SourceError
@@ -434,3 +435,53 @@ def test_binance_tape_fields_of_another_type_in_every_message_are_read_record_by
     assert _sorted(column_wise.table) == _sorted(by_record.table)
     assert _sorted(column_wise.rejects) == _sorted(by_record.rejects)
     assert column_wise.rejected == 2 or change == {"T": False}  # T false -> the message time stands in
+
+
+def _gate_stats_paths(rows: list) -> list:
+    from dataclasses import replace
+
+    from ingestion.pipeline import _build
+    from ingestion.sources.base import Window
+
+    endpoint = ENDPOINTS["gate_liquidations"]
+    stats = page("gate", "GET /futures/usdt/contract_stats", rows, {"contract": "BTC_USDT", "interval": "5m"})
+    window = Window(DAY, DAY)
+    whole = endpoint.parse_columns is not None and _takes_whole(endpoint.parse_columns, stats)
+    return [whole] + [
+        _build(e, window, [stats], ["ref"]).batch for e in (endpoint, replace(endpoint, parse_columns=None))
+    ]
+
+
+def _takes_whole(parse_columns, stats) -> bool:
+    from ingestion.rows import BulkUnfit
+
+    try:
+        parse_columns(stats)
+    except (BulkUnfit, pa.ArrowException):  # as the pipeline: either sends the page row by row
+        return False
+    return True
+
+
+def _gate_bucket(minute: int, long_usd: object, short_usd: object) -> dict:
+    return {"time": 1768435200 + 60 * minute, "long_liq_usd": long_usd, "short_liq_usd": short_usd, "lsr_taker": 1.1}
+
+
+@pytest.mark.parametrize(
+    ("odd", "whole"),
+    [
+        (_gate_bucket(10, -5.0, 1.0), True),  # a rule breaks: the row is rejected either way
+        (_gate_bucket(15, "12.5", "0"), False),  # strings among numbers: row by row
+        ({"time": 1768435200 + 1200, "long_liq_usd": 3.0}, False),  # a field missing
+        ([1768435200, 1.0, 2.0], False),  # not an object
+    ],
+    ids=["negative", "strings", "missing-field", "array-row"],
+)
+def test_gate_statistics_column_wise_equal_record_by_record(odd, whole):
+    rows = [_gate_bucket(0, 1250.5, 0), _gate_bucket(5, 0, 310.25), odd]
+    taken_whole, column_wise, by_record = _gate_stats_paths(rows)
+    assert taken_whole == whole
+    assert column_wise.accepted + column_wise.rejected == 3
+    assert _sorted(column_wise.table) == _sorted(by_record.table)
+    assert sorted(column_wise.rejects.column("reason").to_pylist()) == sorted(
+        by_record.rejects.column("reason").to_pylist()
+    )
