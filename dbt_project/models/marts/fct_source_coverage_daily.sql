@@ -58,6 +58,15 @@ declared as (
     {%- endfor %}
 ),
 
+-- each series once per day it was seen: the look-back below joins days with these, not with every
+-- point (a year's build would pair each day with ~30 days of 5-minute buckets and tape events)
+seen as (
+    select distinct
+        partition_date, dataset, source, exchange, asset, level_when_whole, is_sparse, is_collector_tape,
+        source_priority, interval_minutes
+    from points
+),
+
 -- what a day expects: every series seen in the {{ lookback }} days up to and including it (never
 -- later), and every series of a source that was unavailable that day or, if it only reports what
 -- happened (sparse), fetched: an asset without a liquidation on a new home's first day is graded too
@@ -66,7 +75,7 @@ expected as (
         d.date, p.dataset, p.source, p.exchange, p.asset, p.level_when_whole, p.is_sparse,
         p.is_collector_tape, p.source_priority, p.interval_minutes
     from days as d
-    inner join points as p
+    inner join seen as p
         on p.partition_date <= d.date
         and p.partition_date >= {{ dbt.dateadd('day', -lookback, 'd.date') }}
     union all
