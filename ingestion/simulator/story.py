@@ -2,7 +2,9 @@
 
 Prices are pinned at anchor moments (a Brownian bridge fills the gaps), the other series follow
 piecewise-linear knots with noise on top, and liquidation episodes fix the USD totals of the
-hours the story is about. Changing the narrative means editing these tables only.
+hours the story is about; every other hour's liquidations follow from the positions the
+simulator opens (ingestion/simulator/book.py). Changing the narrative means editing these tables
+only.
 
 Narrative: ordinary summer months; a record cascade on the evening of 2025-10-10 (alts -20..-40%
 intraday, BTC -8%, billions of longs liquidated, open interest collapsing); a drift down through
@@ -146,8 +148,8 @@ DVOL_LEVEL: tuple[tuple[str, tuple[float, float]], ...] = (
     ("2026-04-01T00:00", (46.0, 66.0)),
 )
 
-# Extra weight on long (first) and short (second) liquidations outside the episodes:
-# leverage in January is long-heavy.
+# Extra weight on long (first) and short (second) background liquidations (those outside the
+# position book, ingestion/simulator/book.py) outside the episodes: leverage in January is long-heavy.
 SIDE_BIAS: tuple[tuple[str, tuple[float, float]], ...] = (
     ("2025-06-01T00:00", (1.0, 1.0)),
     ("2025-12-25T00:00", (1.0, 1.0)),
