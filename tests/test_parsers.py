@@ -367,17 +367,20 @@ def test_coinglass_malformed_rows_are_rejected_with_reasons():
     assert any("TypeError" in r for r in reasons)
 
 
-def _both_paths(table: str, body: bytes):
-    """The pipeline's parse of one tape page, column-wise (as it runs) and record by record."""
+def _both_paths(table: str, raw: Page):
+    """The pipeline's parse of one page, column-wise (as it runs) and record by record."""
     from dataclasses import replace
 
     from ingestion.pipeline import _build
     from ingestion.sources.base import Window
 
     endpoint = ENDPOINTS[table]
-    tape_page = page("binance", "collector tape", body)
     window = Window(DAY, DAY)
-    return [_build(e, window, [tape_page], ["ref"]).batch for e in (endpoint, replace(endpoint, parse_columns=None))]
+    return [_build(e, window, [raw], ["ref"]).batch for e in (endpoint, replace(endpoint, parse_columns=None))]
+
+
+def _tape(body: bytes) -> Page:
+    return page("binance", "collector tape", body)
 
 
 def _sorted(table):
@@ -395,7 +398,7 @@ def test_binance_tape_column_wise_equals_record_by_record():
         force_order("BUY", qty="-1"),
     )
     body = tape(force_order("SELL"), unfilled, no_trade_time, odd_side, outside_day, negative)
-    column_wise, by_record = _both_paths("binance_liquidations", body)
+    column_wise, by_record = _both_paths("binance_liquidations", _tape(body))
     assert column_wise.accepted == 3 and column_wise.rejected == 3
     assert _sorted(column_wise.table) == _sorted(by_record.table)
     assert sorted(column_wise.rejects.column("reason").to_pylist()) == sorted(
@@ -415,7 +418,7 @@ def test_binance_tape_the_column_reader_cannot_take_goes_record_by_record(first_
     """Lines Arrow's reader rejects (or, for a leading `null`, would crash on) leave the page to
     the per-message parser: the good messages load and the bad line is a named reject."""
     body = first_line + b"\n" + tape(force_order("SELL"))
-    column_wise, by_record = _both_paths("binance_liquidations", body)
+    column_wise, by_record = _both_paths("binance_liquidations", _tape(body))
     assert column_wise.accepted == 1 and column_wise.rejected == 1
     assert _sorted(column_wise.rejects) == _sorted(by_record.rejects)
 
@@ -431,32 +434,17 @@ def test_binance_tape_fields_of_another_type_in_every_message_are_read_record_by
     messages = [force_order("SELL"), force_order("BUY", 1768450001119)]
     for message in messages:
         message["o"].update(change)
-    column_wise, by_record = _both_paths("binance_liquidations", tape(*messages))
+    column_wise, by_record = _both_paths("binance_liquidations", _tape(tape(*messages)))
     assert _sorted(column_wise.table) == _sorted(by_record.table)
     assert _sorted(column_wise.rejects) == _sorted(by_record.rejects)
     assert column_wise.rejected == 2 or change == {"T": False}  # T false -> the message time stands in
 
 
-def _gate_stats_paths(rows: list) -> list:
-    from dataclasses import replace
-
-    from ingestion.pipeline import _build
-    from ingestion.sources.base import Window
-
-    endpoint = ENDPOINTS["gate_liquidations"]
-    stats = page("gate", "GET /futures/usdt/contract_stats", rows, {"contract": "BTC_USDT", "interval": "5m"})
-    window = Window(DAY, DAY)
-    whole = endpoint.parse_columns is not None and _takes_whole(endpoint.parse_columns, stats)
-    return [whole] + [
-        _build(e, window, [stats], ["ref"]).batch for e in (endpoint, replace(endpoint, parse_columns=None))
-    ]
-
-
-def _takes_whole(parse_columns, stats) -> bool:
+def _takes_whole(table: str, raw: Page) -> bool:
     from ingestion.rows import BulkUnfit
 
     try:
-        parse_columns(stats)
+        ENDPOINTS[table].parse_columns(raw)
     except (BulkUnfit, pa.ArrowException):  # as the pipeline: either sends the page row by row
         return False
     return True
@@ -478,8 +466,9 @@ def _gate_bucket(minute: int, long_usd: object, short_usd: object) -> dict:
 )
 def test_gate_statistics_column_wise_equal_record_by_record(odd, whole):
     rows = [_gate_bucket(0, 1250.5, 0), _gate_bucket(5, 0, 310.25), odd]
-    taken_whole, column_wise, by_record = _gate_stats_paths(rows)
-    assert taken_whole == whole
+    stats = page("gate", "GET /futures/usdt/contract_stats", rows, {"contract": "BTC_USDT", "interval": "5m"})
+    column_wise, by_record = _both_paths("gate_liquidations", stats)
+    assert _takes_whole("gate_liquidations", stats) == whole
     assert column_wise.accepted + column_wise.rejected == 3
     assert _sorted(column_wise.table) == _sorted(by_record.table)
     assert sorted(column_wise.rejects.column("reason").to_pylist()) == sorted(
