@@ -18,6 +18,7 @@ from ingestion.sources.base import (
     Endpoint,
     Fetch,
     FetchContext,
+    Parse,
     Rejected,
     Source,
     Window,
@@ -230,11 +231,27 @@ def _taker_ratio(row: list[Any]) -> dict[str, Any]:
 
 
 parse_open_interest = rubik_parse(lambda r: {"open_interest_coins": r[2], "open_interest_usd": r[3]})
-parse_account_ratio = rubik_parse(lambda r: {"account_ratio": r[1]})
-parse_top_account_ratio = rubik_parse(lambda r: {"top_account_ratio": r[1]})
-parse_top_position_ratio = rubik_parse(lambda r: {"top_position_ratio": r[1]})
-parse_taker_ratio = rubik_parse(_taker_ratio)
 RATIO_LOOK_BACK_DAYS = 59  # assumed like open-interest-history's 1,440 hourly rows; unverified here
+
+
+def _positioning(name: str, path: str, parse: Parse, description: str, **extra: str) -> Endpoint:
+    """A per-contract rubik series feeding one measure of long_short_ratios."""
+    return Endpoint(
+        EXCHANGE,
+        name,
+        LONG_SHORT_RATIOS,
+        rubik_fetch(path, **extra),
+        parse,
+        f"OKX GET /api/v5/rubik/stat/{path} {description} in long_short_ratios.",
+        look_back_days=RATIO_LOOK_BACK_DAYS,
+    )
+
+
+def _ratio(measure: str, path: str, what: str) -> Endpoint:
+    """A ``[ts, ratio]`` series, stored as ``measure`` (also the endpoint's name)."""
+    return _positioning(
+        measure, path, rubik_parse(lambda r: {measure: r[1]}), f"(1H, `[ts, ratio]`): {what}, {measure}"
+    )
 
 
 SOURCE = Source(
@@ -272,45 +289,23 @@ SOURCE = Source(
             look_back_days=60,
             coverage="complete",
         ),
-        Endpoint(
-            EXCHANGE,
-            "account_ratio",
-            LONG_SHORT_RATIOS,
-            rubik_fetch("contracts/long-short-account-ratio-contract"),
-            parse_account_ratio,
-            "OKX GET /api/v5/rubik/stat/contracts/long-short-account-ratio-contract (1H, `[ts, ratio]`): "
-            "accounts long / short of one contract, account_ratio in long_short_ratios.",
-            look_back_days=RATIO_LOOK_BACK_DAYS,
-        ),
-        Endpoint(
-            EXCHANGE,
+        _ratio("account_ratio", "contracts/long-short-account-ratio-contract", "accounts long / short of one contract"),
+        _ratio(
             "top_account_ratio",
-            LONG_SHORT_RATIOS,
-            rubik_fetch("contracts/long-short-account-ratio-contract-top-trader"),
-            parse_top_account_ratio,
-            "OKX GET /api/v5/rubik/stat/contracts/long-short-account-ratio-contract-top-trader (1H, `[ts, ratio]`): "
-            "top traders' accounts long / short, top_account_ratio in long_short_ratios.",
-            look_back_days=RATIO_LOOK_BACK_DAYS,
+            "contracts/long-short-account-ratio-contract-top-trader",
+            "top traders' accounts long / short",
         ),
-        Endpoint(
-            EXCHANGE,
+        _ratio(
             "top_position_ratio",
-            LONG_SHORT_RATIOS,
-            rubik_fetch("contracts/long-short-position-ratio-contract-top-trader"),
-            parse_top_position_ratio,
-            "OKX GET /api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader (1H, `[ts, ratio]`): "
-            "top traders' long / short position size, top_position_ratio in long_short_ratios.",
-            look_back_days=RATIO_LOOK_BACK_DAYS,
+            "contracts/long-short-position-ratio-contract-top-trader",
+            "top traders' long / short position size",
         ),
-        Endpoint(
-            EXCHANGE,
+        _positioning(
             "taker_volume",
-            LONG_SHORT_RATIOS,
-            rubik_fetch("taker-volume-contract", unit="2"),
-            parse_taker_ratio,
-            "OKX GET /api/v5/rubik/stat/taker-volume-contract (1H, USD, `[ts, sellVol, buyVol]`): "
-            "taker_buy_sell_ratio = buyVol / sellVol in long_short_ratios.",
-            look_back_days=RATIO_LOOK_BACK_DAYS,
+            "taker-volume-contract",
+            rubik_parse(_taker_ratio),
+            "(1H, USD, `[ts, sellVol, buyVol]`): taker_buy_sell_ratio = buyVol / sellVol",
+            unit="2",
         ),
     ),
 )
