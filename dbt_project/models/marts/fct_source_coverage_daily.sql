@@ -14,8 +14,8 @@
   was unavailable that day (stg_pipeline__fetch_outcomes: every exchange it is about x every
   tracked asset), so a source a new home has never had says missing too. A sparse source (an
   event tape) fetched whole with no event for a series had a quiet day: its usual level, not
-  missing. gap_reason says why a
-  row, or the venue's own source behind it, is below whole: the fetch outcome's reason.
+  missing. gap_reason says why a row, or the venue's own source behind it, is below whole: the
+  fetch outcome's reason.
   When an exchange-day has more than one source (a partial tape and the catch-up's fill), the row
   is the source the liquidation marts use: the first whole one in source priority, else the
   first; primary_source / primary_coverage_level keep what the venue's own source was worth.
