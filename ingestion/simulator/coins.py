@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingestion.simulator.catalog import ASSET_INDEX
-from ingestion.simulator.market import Market, ar1, lerp
-from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, N_HOURS, ORIGIN_MS, STEPS_PER_HOUR, parse_ts
+from ingestion.simulator.market import Market, lerp
+from ingestion.simulator.streams import Streams
+from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, N_HOURS, ORIGIN_MS, PAST_HOURS, STEPS_PER_HOUR, parse_ts
 
 REFERENCE_MS = parse_ts("2026-01-25T00:00")  # reference prices and supplies below are as of this moment
 BTC_SUPPLY_AT_REFERENCE = 19.97e6
@@ -289,15 +290,15 @@ class Universe:
     """Hourly price and volume of every coin (rows: hour points from the origin)."""
 
     def __init__(self, market: Market, seed: int) -> None:
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC01]))
+        rng = Streams([seed, 0xC01])
         self.hour_times = market.hour_times
         tracked = np.log(market.price[::STEPS_PER_HOUR][: N_HOURS + 1])  # (hours, 5 assets)
         ref = (REFERENCE_MS - ORIGIN_MS) // HOUR_MS
         rel_btc = tracked[:, 0] - tracked[ref, 0]
         rel_alts = (tracked[:, 1:] - tracked[ref, 1:]).mean(axis=1)
         factor = 0.5 * rel_btc + 0.5 * rel_alts  # altcoins move with the tracked alts as much as with BTC
-        idio = ar1(rng.standard_normal((N_HOURS + 1, len(COINS))), 1 - 1 / 1440)
-        noise = np.exp(0.2 * rng.standard_normal((N_HOURS + 1, len(COINS))))
+        idio = rng.ar1((N_HOURS + 1, len(COINS)), PAST_HOURS, 1 - 1 / 1440)
+        noise = np.exp(0.2 * rng.normal((N_HOURS + 1, len(COINS)), PAST_HOURS))
         self.price = np.empty((N_HOURS + 1, len(COINS)))
         for i, coin in enumerate(COINS):
             self.price[:, i] = self._path(coin, tracked, factor, idio[:, i] - idio[ref, i])

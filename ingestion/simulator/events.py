@@ -14,7 +14,8 @@ import numpy as np
 
 from ingestion.simulator.catalog import ASSETS, EXCHANGES, OKX_LOT, SPECS
 from ingestion.simulator.market import LIQ_ASSET_SHARE, LONG, VENUE_LIST, Market
-from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, N_DAYS, ORIGIN_MS, STEP_MS, STEPS_PER_HOUR
+from ingestion.simulator.streams import PAST_TAG
+from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, N_DAYS, ORIGIN_MS, PAST_DAYS, STEP_MS, STEPS_PER_HOUR
 
 SIZE_SIGMA = 1.5  # lognormal spread of event sizes
 MIN_USD, MAX_USD = 1e3, 5e6
@@ -166,11 +167,20 @@ def _prices(
     return np.maximum(np.round(price / tick), 1) * tick
 
 
+def _day_entropy(seed: int, venue: int, asset: int, day: int) -> np.random.SeedSequence:
+    """A day of the present keeps the draws it always had (days counted from the present); a day
+    before it draws from entropy of its own."""
+    since_present = day - PAST_DAYS
+    if since_present >= 0:
+        return np.random.SeedSequence([seed, since_present, venue, asset, 0x11D])
+    return np.random.SeedSequence([seed, -since_present, venue, asset, 0x11D, PAST_TAG])
+
+
 def draw_day(market: Market, seed: int, venue: int, asset: int, day: int) -> Events:
     name, coin = EXCHANGES[venue], ASSETS[asset]
     if not 0 <= day < N_DAYS:
         return empty(name, coin)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, day, venue, asset, 0x11D]))
+    rng = np.random.default_rng(_day_entropy(seed, venue, asset, day))
     plan = _plan(market, venue, asset, day)
     group = np.repeat(np.arange(plan.target.size), _counts(rng, plan))
     usd = plan.mean[group] * np.exp(SIZE_SIGMA * rng.standard_normal(group.size) - SIZE_SIGMA**2 / 2)

@@ -13,12 +13,15 @@ import numpy as np
 
 from ingestion.simulator import book, story
 from ingestion.simulator.catalog import ASSETS, EXCHANGES
+from ingestion.simulator.streams import Streams
 from ingestion.simulator.timegrid import (
     HORIZON_MS,
     HOUR_MS,
     N_HOURS,
     N_STEPS,
     ORIGIN_MS,
+    PAST_HOURS,
+    PAST_STEPS,
     STEP_MS,
     STEPS_PER_DAY,
     STEPS_PER_HOUR,
@@ -40,7 +43,8 @@ TRADE_SIZE_USD = np.array([6000.0, 4000.0, 2000.0, 1500.0, 1200.0])
 OI_PRICE_ELASTICITY = 0.2  # OI in USD follows price only partly: traders resize positions
 Z_CAP = 8.0  # beyond this a move liquidates no more per unit of move: the book is already cleared
 BACKGROUND_SHARE = 0.15  # of an ordinary day's liquidations: accounts outside the position book
-ORDINARY_DAYS = 120  # June-September 2025 sets the yardstick of an ordinary day
+ORDINARY_DAYS = 120  # June-September 2025 sets the yardstick of an ordinary day, for every year
+ORDINARY_HOURS = slice(PAST_HOURS, PAST_HOURS + ORDINARY_DAYS * 24)
 
 
 @dataclass(frozen=True)
@@ -61,17 +65,6 @@ VENUES: dict[str, Venue] = {
     "gate": Venue(16e6, 40e3, (0.0, 0.001), 0.25, (2.4e9, 1.1e9, 0.35e9, 0.22e9, 0.15e9), 1.0),
 }
 VENUE_LIST: tuple[Venue, ...] = tuple(VENUES[e] for e in EXCHANGES)
-
-
-def ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
-    """Unit-variance AR(1) along axis 0 (x_t = phi x_{t-1} + e_t), by FFT convolution: a Python
-    loop over 270k steps would blow the start-up budget."""
-    n = shocks.shape[0]
-    taps = min(n, int(np.ceil(np.log(1e-9) / np.log(phi))) + 1)
-    kernel = phi ** np.arange(taps) * np.sqrt(1.0 - phi * phi)
-    size = 1 << (n + taps - 2).bit_length()  # power-of-two FFTs are several times faster
-    spectrum = np.fft.rfft(kernel, size).reshape((-1,) + (1,) * (shocks.ndim - 1))
-    return np.fft.irfft(np.fft.rfft(shocks, size, axis=0) * spectrum, size, axis=0)[:n]
 
 
 def lerp(series: np.ndarray, times_ms: np.ndarray, period_ms: int) -> np.ndarray:
@@ -103,7 +96,7 @@ class Market:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 20250601]))
+        rng = Streams([seed, 20250601])
         self.step_times = ORIGIN_MS + STEP_MS * np.arange(N_STEPS + 1, dtype=np.int64)
         self.hour_times = ORIGIN_MS + HOUR_MS * np.arange(N_HOURS + 1, dtype=np.int64)
         mid_steps = self.step_times[:-1] + STEP_MS // 2
@@ -112,7 +105,7 @@ class Market:
         self.high5, self.low5 = self._intrastep_range(rng, step_vol)
         self.norm_move = np.diff(np.log(self.price), axis=0) / BASE_VOL  # moves in "ordinary" sigmas
         self.volume5 = self._volume(rng)
-        self.basis = np.exp(0.00015 * ar1(rng.standard_normal((N_HOURS, N_VENUES)), 0.9))
+        self.basis = np.exp(0.00015 * rng.ar1((N_HOURS, N_VENUES), PAST_HOURS, 0.9))
         self.oi_log = self._open_interest(rng)
         self.funding8 = self._funding(rng)
         self.settled8 = self.funding8.reshape(-1, FUNDING_HOURS, N_VENUES, N_ASSETS).mean(axis=1)
@@ -121,71 +114,85 @@ class Market:
         self.exact_hour = self._episodes(self.liq_target)
 
     # --- prices -------------------------------------------------------------------------
-    def _returns(self, rng: np.random.Generator, mid_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _returns(self, rng: Streams, mid_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Correlated, fat-tailed unit shocks and the volatility that scales them per step."""
-        common = rng.standard_normal(N_STEPS)
-        idio = rng.standard_normal((N_STEPS, N_ASSETS))
+        common = rng.normal((N_STEPS,), PAST_STEPS)
+        idio = rng.normal((N_STEPS, N_ASSETS), PAST_STEPS)
         z = BTC_LOADING * common[:, None] + np.sqrt(1 - BTC_LOADING**2) * idio
-        z *= np.sqrt(3.0 / rng.chisquare(5, N_STEPS))[:, None]  # Student-t(5) tails, unit variance
-        clustering = np.exp(0.3 * ar1(rng.standard_normal(N_HOURS), 0.97))
+        chi2 = rng.draw(lambda r, size: r.chisquare(5, size), (N_STEPS,), PAST_STEPS)
+        z *= np.sqrt(3.0 / chi2)[:, None]  # Student-t(5) tails, unit variance
+        clustering = np.exp(0.3 * rng.ar1((N_HOURS,), PAST_HOURS, 0.97))
         regime = interp_knots(story.VOL_REGIME, mid_steps)
         step_vol = BASE_VOL * (regime * np.repeat(clustering, STEPS_PER_HOUR))[:, None]
         return step_vol, z
 
-    def _bridge(self, increments: np.ndarray) -> np.ndarray:
-        """Pins the random walk to the story's anchors with a Brownian bridge per segment."""
-        walk = np.vstack([np.zeros(N_ASSETS), np.cumsum(increments, axis=0)])
+    @staticmethod
+    def _bridge(increments: np.ndarray) -> np.ndarray:
+        """Pins the random walk to the story's anchors with a Brownian bridge per segment; the
+        past and the present walk apart (both hold the present's anchor), each from its start."""
         anchors = [((parse_ts(t) - ORIGIN_MS) // STEP_MS, np.log(np.array(p))) for t, p in story.PRICE_ANCHORS]
-        path = np.empty_like(walk)
-        for (k0, l0), (k1, l1) in zip(anchors, anchors[1:], strict=False):
-            frac = (np.arange(k0, k1 + 1) - k0)[:, None] / (k1 - k0)
-            drift = walk[k1] - walk[k0] - (l1 - l0)
-            path[k0 : k1 + 1] = l0 + walk[k0 : k1 + 1] - walk[k0] - frac * drift
-        k_last, l_last = anchors[-1]
-        path[k_last:] = l_last + walk[k_last:] - walk[k_last]
-        return np.exp(path)
+        parts = []
+        for first, last in ((0, PAST_STEPS), (PAST_STEPS, N_STEPS)):
+            walk = np.vstack([np.zeros(N_ASSETS), np.cumsum(increments[first:last], axis=0)])
+            path = np.empty_like(walk)
+            pins = [(k - first, log_price) for k, log_price in anchors if first <= k <= last]
+            for (k0, l0), (k1, l1) in zip(pins, pins[1:], strict=False):
+                frac = (np.arange(k0, k1 + 1) - k0)[:, None] / (k1 - k0)
+                drift = walk[k1] - walk[k0] - (l1 - l0)
+                path[k0 : k1 + 1] = l0 + walk[k0 : k1 + 1] - walk[k0] - frac * drift
+            k_last, l_last = pins[-1]
+            path[k_last:] = l_last + walk[k_last:] - walk[k_last]
+            parts.append(path)
+        return np.exp(np.vstack([parts[0][:-1], parts[1]]))
 
-    def _intrastep_range(self, rng: np.random.Generator, step_vol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _intrastep_range(self, rng: Streams, step_vol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """High and low inside each step: the endpoints plus a short exponential wick."""
         reach = (0.3 * step_vol).astype(np.float32)
-        up = rng.standard_exponential(step_vol.shape, dtype=np.float32) * reach
-        down = rng.standard_exponential(step_vol.shape, dtype=np.float32) * reach
+
+        def wick(r: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
+            return r.standard_exponential(size, dtype=np.float32)
+
+        up = rng.draw(wick, step_vol.shape, PAST_STEPS) * reach
+        down = rng.draw(wick, step_vol.shape, PAST_STEPS) * reach
         high = np.maximum(self.price[:-1], self.price[1:]) * (1.0 + up)
         low = np.minimum(self.price[:-1], self.price[1:]) * (1.0 - np.minimum(down, 0.5))
         return high, low
 
-    def _volume(self, rng: np.random.Generator) -> np.ndarray:
+    def _volume(self, rng: Streams) -> np.ndarray:
         hour_of_day = (np.arange(N_STEPS) % STEPS_PER_DAY) / STEPS_PER_HOUR
         session = 0.8 + 0.5 * np.exp(-(((hour_of_day - 15.0) / 4.0) ** 2))  # US hours are busier
         activity = 0.55 + 0.45 * np.minimum(np.abs(self.norm_move), 20.0)
-        noise = np.exp(0.25 * rng.standard_normal((N_STEPS, N_ASSETS), dtype=np.float32) - 0.03)
+        shocks = rng.draw(lambda r, size: r.standard_normal(size, dtype=np.float32), (N_STEPS, N_ASSETS), PAST_STEPS)
+        noise = np.exp(0.25 * shocks - 0.03)
         return VOLUME_USD_PER_DAY / STEPS_PER_DAY * session[:, None] * activity * noise
 
     # --- hourly series ------------------------------------------------------------------
-    def _open_interest(self, rng: np.random.Generator) -> np.ndarray:
+    def _open_interest(self, rng: Streams) -> np.ndarray:
         """Log open interest per hour point, venue and asset, relative to the venue's base."""
         level = interp_knots(story.OI_LEVEL, self.hour_times.astype(np.float64))
-        per_asset = 0.05 * ar1(rng.standard_normal((N_HOURS + 1, N_ASSETS)), 1 - 1 / 150)
-        per_venue = 0.03 * ar1(rng.standard_normal((N_HOURS + 1, N_VENUES, N_ASSETS)), 1 - 1 / 48)
+        per_asset = 0.05 * rng.ar1((N_HOURS + 1, N_ASSETS), PAST_HOURS, 1 - 1 / 150)
+        per_venue = 0.03 * rng.ar1((N_HOURS + 1, N_VENUES, N_ASSETS), PAST_HOURS, 1 - 1 / 48)
         return level[:, None, None] + per_asset[:, None, :] + per_venue
 
-    def _funding(self, rng: np.random.Generator) -> np.ndarray:
+    def _funding(self, rng: Streams) -> np.ndarray:
         """8-hour-equivalent funding prevailing during each hour, per venue and asset."""
         level = interp_knots(story.FUNDING_LEVEL, self.hour_times[:-1].astype(np.float64))
         hourly = np.log(self.price[::STEPS_PER_HOUR][: N_HOURS + 1])
         momentum = np.zeros((N_HOURS, N_ASSETS))
         momentum[24:] = hourly[24:-1] - hourly[:-25]
-        per_asset = 0.00003 * ar1(rng.standard_normal((N_HOURS, N_ASSETS)), 0.98)
-        per_venue = 0.00001 * ar1(rng.standard_normal((N_HOURS, N_VENUES, N_ASSETS)), 0.9)
+        momentum[PAST_HOURS : PAST_HOURS + 24] = 0.0  # the present's first day as it always was
+        per_asset = 0.00003 * rng.ar1((N_HOURS, N_ASSETS), PAST_HOURS, 0.98)
+        per_venue = 0.00001 * rng.ar1((N_HOURS, N_VENUES, N_ASSETS), PAST_HOURS, 0.9)
         base = level[:, None] * FUNDING_ASSET_MULT + 0.004 * np.clip(momentum, -0.1, 0.1) + per_asset
         venue_mult = np.array([v.funding_mult for v in VENUE_LIST])
         return np.clip(base[:, None, :] * venue_mult[None, :, None] + per_venue, -0.003, 0.003)
 
-    def _dvol(self, rng: np.random.Generator) -> np.ndarray:
+    def _dvol(self, rng: Streams) -> np.ndarray:
         level = interp_knots(story.DVOL_LEVEL, self.step_times.astype(np.float64))
-        hourly_noise = 0.035 * ar1(rng.standard_normal((N_HOURS + 1, 2)), 0.97)
+        hourly_noise = 0.035 * rng.ar1((N_HOURS + 1, 2), PAST_HOURS, 0.97)
         noise = np.stack([np.interp(self.step_times, self.hour_times, hourly_noise[:, j]) for j in range(2)], axis=1)
-        jitter = 0.004 * rng.standard_normal((N_STEPS + 1, 2), dtype=np.float32)  # index ticks within the hour
+        ticks = rng.draw(lambda r, size: r.standard_normal(size, dtype=np.float32), (N_STEPS + 1, 2), PAST_STEPS)
+        jitter = 0.004 * ticks  # index ticks within the hour
         return level * np.exp(noise + jitter)
 
     # --- liquidations -------------------------------------------------------------------
@@ -195,17 +202,16 @@ class Market:
         background = self._background_shape()
         background_hourly = background.reshape(N_HOURS, STEPS_PER_HOUR, N_ASSETS, 2).sum(axis=1, dtype=np.float64)
         daily = np.array([v.daily_liq_usd for v in VENUE_LIST])
-        ordinary_hours = ORDINARY_DAYS * 24
         shape = np.empty_like(background)
         target = np.empty((N_HOURS, N_VENUES, N_ASSETS, 2))
         for asset in range(N_ASSETS):
             per_hour, per_step = self._book_liquidations(asset)
             usual = (1 - BACKGROUND_SHARE) * daily * LIQ_ASSET_SHARE[asset] * ORDINARY_DAYS
-            levered = usual / per_hour[:ordinary_hours].sum(axis=(0, 2))  # (venues,): the levered share of OI
+            levered = usual / per_hour[ORDINARY_HOURS].sum(axis=(0, 2))  # (venues,): the levered share of OI
             target[:, :, asset, :] = per_hour * levered[None, :, None] + (
                 BACKGROUND_SHARE * daily[None, :, None] * LIQ_ASSET_SHARE[asset] * background_hourly[:, None, asset, :]
             )
-            mean_levered = usual.sum() / per_hour[:ordinary_hours].sum()
+            mean_levered = usual.sum() / per_hour[ORDINARY_HOURS].sum()
             shape[:, asset, :] = per_step * mean_levered + (
                 BACKGROUND_SHARE * daily.sum() * LIQ_ASSET_SHARE[asset] * background[:, asset, :]
             )
@@ -213,22 +219,34 @@ class Market:
 
     def _book_liquidations(self, asset: int) -> tuple[np.ndarray, np.ndarray]:
         """(hours, venues, sides) and (steps, sides) USD liquidated from the asset's position book,
-        before scaling to the venues' usual liquidation volume."""
+        before scaling to the venues' usual liquidation volume. The book starts afresh at the
+        present (what is open then is its legacy), so the years before it leave it as it was."""
         coins = np.stack([self.open_interest(v, asset, self.hour_times)[0] for v in range(N_VENUES)], axis=1)
-        entry = self.price[STEPS_PER_HOUR::STEPS_PER_HOUR, asset]
+        long_share = self._levered_long_share(asset)
+        parts = [
+            self._book_part(asset, coins[first : last + 1], long_share[first:last], first)
+            for first, last in ((0, PAST_HOURS), (PAST_HOURS, N_HOURS))
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _book_part(
+        self, asset: int, coins: np.ndarray, long_share: np.ndarray, first_hour: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The book from hour ``first_hour``: ``coins`` (hour points, venues) of open interest."""
+        hours = coins.shape[0] - 1
+        steps = slice(first_hour * STEPS_PER_HOUR, (first_hour + hours) * STEPS_PER_HOUR)
+        start_price = self.price[steps.start, asset]
+        entry = self.price[steps.start + STEPS_PER_HOUR : steps.stop + 1 : STEPS_PER_HOUR, asset]
         opened = (np.maximum(np.diff(coins, axis=0), 0.0) + book.CHURN_PER_HOUR * coins[:-1]) * entry[:, None]
         closed = book.CHURN_PER_HOUR + np.maximum(-np.diff(coins, axis=0), 0.0) / coins[:-1]
         log_keep = np.log(np.clip(1.0 - closed, 0.01, 1.0))
-        long_share = self._levered_long_share(asset)
-        origin_usd = coins[0] * self.price[0, asset]
-        low = self.low5[:, asset].reshape(N_HOURS, STEPS_PER_HOUR).astype(np.float64)
-        high = self.high5[:, asset].reshape(N_HOURS, STEPS_PER_HOUR).astype(np.float64)
-        per_hour = np.empty((N_HOURS, N_VENUES, 2))
-        per_step = np.empty((N_STEPS, 2))
+        legacy = coins[0] * start_price
+        low = self.low5[steps, asset].reshape(hours, STEPS_PER_HOUR).astype(np.float64)
+        high = self.high5[steps, asset].reshape(hours, STEPS_PER_HOUR).astype(np.float64)
+        per_hour = np.empty((hours, N_VENUES, 2))
+        per_step = np.empty((hours * STEPS_PER_HOUR, 2))
         for side, share, extreme, sign in ((LONG, long_share, low, 1.0), (SHORT, 1.0 - long_share, high, -1.0)):
-            cohorts = book.opened_cohorts(
-                entry, opened * share, asset, side == LONG, origin_usd * share[0], self.price[0, asset]
-            )
+            cohorts = book.opened_cohorts(entry, opened * share, asset, side == LONG, legacy * share[0], start_price)
             reachable = book.Cohorts(cohorts.first_hour, sign * cohorts.level, cohorts.usd)
             per_hour[:, :, side], per_step[:, side] = book.liquidated(reachable, sign * extreme, log_keep)
         return per_hour, per_step
@@ -255,7 +273,7 @@ class Market:
         shape = np.empty((N_STEPS, N_ASSETS, 2), dtype=np.float32)
         shape[:, :, LONG] = (0.3 + down) * bias[:, :1] * oi_level
         shape[:, :, SHORT] = (0.3 + up) * bias[:, 1:] * oi_level
-        ordinary = slice(0, ORDINARY_DAYS * STEPS_PER_DAY)
+        ordinary = slice(PAST_STEPS, PAST_STEPS + ORDINARY_DAYS * STEPS_PER_DAY)
         scale = shape[ordinary].sum(axis=2, dtype=np.float64).mean(axis=0) * STEPS_PER_DAY
         shape /= scale.astype(np.float32)[None, :, None]
         return shape
@@ -287,7 +305,7 @@ class Market:
         """(coins, USD) of one side's open interest at the given moments."""
         log_level = lerp(self.oi_log[:, venue, asset], times_ms, HOUR_MS)
         price = self.price_at(asset, times_ms) * self.basis_at(venue, times_ms)
-        relative_price = price / self.price[0, asset]
+        relative_price = price / self.price[PAST_STEPS, asset]  # sizes are the present's
         usd = VENUE_LIST[venue].oi_usd[asset] * np.exp(log_level) * relative_price**OI_PRICE_ELASTICITY
         return usd / price, usd
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ingestion.simulator.events import EventStore
 from ingestion.simulator.faults import Fault, FaultBook
-from ingestion.simulator.market import Market
+from ingestion.simulator.market_cache import load_market
 from ingestion.simulator.scenarios import RefusedPort, Scenario
 from ingestion.simulator.timegrid import to_ms
 from ingestion.simulator.venues.base import SimContext, VenueApp
@@ -70,7 +70,7 @@ class Simulator:
         self._refused = RefusedPort() if self.scenario.down else None
         self.faults = list(Fault.from_env() if faults is None else faults)
         clock = now or datetime.now(UTC)
-        market = Market(seed)
+        market = load_market(seed)
         self.context = SimContext(
             seed,
             market,

@@ -6,7 +6,14 @@ hours the story is about; every other hour's liquidations follow from the positi
 simulator opens (ingestion/simulator/book.py). Changing the narrative means editing these tables
 only.
 
-Narrative: ordinary summer months; a record cascade on the evening of 2025-10-10 (alts -20..-40%
+Narrative, the years before (open interest, funding, prices and ratios; liquidations too, from
+the same model): the FTX collapse (8-9 Nov 2022, BTC -25 % in three days, funding deeply
+negative), the 2023 recovery, the March 2024 high on rich funding, the yen carry unwind (5 Aug
+2024, BTC to ~49k in Asian hours), the post-election rally, the February 2025 tariff shock and the
+April 2025 low. Their prices are rounded from public daily charts: close to what happened, not
+exchange data.
+
+Narrative of the present: ordinary summer months; a record cascade on the evening of 2025-10-10 (alts -20..-40%
 intraday, BTC -8%, billions of longs liquidated, open interest collapsing); a drift down through
 November; then a January 2026 "pressure cooker": spot range-bound, open interest building,
 funding fading to flat/negative, and long-heavy liquidation spikes from wicks, the largest at
@@ -19,6 +26,52 @@ from dataclasses import dataclass
 
 # (UTC moment, (BTC, ETH, SOL, XRP, DOGE) prices in USD). After the last anchor the path walks freely.
 PRICE_ANCHORS: tuple[tuple[str, tuple[float, float, float, float, float]], ...] = (
+    ("2022-10-01T00:00", (19400, 1330, 33.0, 0.47, 0.062)),
+    ("2022-10-27T00:00", (20300, 1510, 29.5, 0.46, 0.080)),
+    ("2022-11-01T00:00", (20500, 1580, 32.5, 0.46, 0.135)),
+    ("2022-11-06T00:00", (21200, 1620, 32.0, 0.49, 0.110)),
+    # FTX: withdrawals halt on the 8th, Binance walks away from the rescue on the 9th.
+    ("2022-11-08T12:00", (19500, 1450, 26.0, 0.42, 0.095)),
+    ("2022-11-09T22:00", (15800, 1100, 14.0, 0.33, 0.072)),
+    ("2022-11-10T14:00", (17700, 1300, 15.5, 0.38, 0.085)),
+    ("2022-11-21T12:00", (15600, 1100, 11.5, 0.35, 0.075)),
+    ("2022-12-31T00:00", (16550, 1200, 10.0, 0.34, 0.070)),
+    ("2023-01-31T00:00", (23100, 1590, 24.0, 0.41, 0.092)),
+    ("2023-03-10T00:00", (20200, 1430, 17.5, 0.37, 0.068)),
+    ("2023-04-14T00:00", (30400, 2100, 25.0, 0.51, 0.094)),
+    ("2023-06-15T00:00", (25000, 1650, 14.5, 0.47, 0.058)),
+    ("2023-07-14T00:00", (31300, 2000, 28.0, 0.80, 0.070)),
+    ("2023-09-11T00:00", (25000, 1550, 18.0, 0.47, 0.058)),
+    ("2023-10-24T00:00", (34500, 1800, 32.0, 0.56, 0.068)),
+    ("2023-12-31T00:00", (42300, 2300, 101.0, 0.62, 0.089)),
+    ("2024-01-23T00:00", (39500, 2230, 80.0, 0.52, 0.076)),
+    ("2024-03-14T00:00", (73000, 3950, 170.0, 0.70, 0.170)),
+    ("2024-03-28T00:00", (70500, 3570, 190.0, 0.63, 0.215)),
+    ("2024-05-01T00:00", (57500, 2950, 130.0, 0.50, 0.125)),
+    ("2024-06-07T00:00", (71000, 3700, 165.0, 0.50, 0.160)),
+    ("2024-07-05T00:00", (54500, 2900, 135.0, 0.43, 0.105)),
+    ("2024-07-29T00:00", (69000, 3320, 185.0, 0.62, 0.130)),
+    ("2024-08-02T00:00", (65000, 3100, 166.0, 0.57, 0.117)),
+    # The yen carry unwind: a weekend slide, then Monday's low in Asian hours.
+    ("2024-08-04T20:00", (58000, 2700, 140.0, 0.52, 0.100)),
+    ("2024-08-05T05:00", (49500, 2150, 112.0, 0.44, 0.086)),
+    ("2024-08-05T20:00", (54000, 2450, 135.0, 0.50, 0.095)),
+    ("2024-08-09T00:00", (61000, 2650, 158.0, 0.60, 0.107)),
+    ("2024-09-06T00:00", (53500, 2250, 130.0, 0.53, 0.094)),
+    ("2024-10-29T00:00", (72000, 2650, 178.0, 0.52, 0.170)),
+    ("2024-11-12T00:00", (88000, 3300, 215.0, 0.70, 0.400)),
+    ("2024-11-22T00:00", (99000, 3350, 255.0, 1.50, 0.400)),
+    ("2024-12-03T00:00", (96000, 3650, 230.0, 2.60, 0.420)),
+    ("2024-12-17T00:00", (106000, 4000, 220.0, 2.50, 0.400)),
+    ("2024-12-31T00:00", (93500, 3350, 190.0, 2.10, 0.320)),
+    ("2025-01-20T00:00", (106000, 3300, 250.0, 3.20, 0.380)),
+    # The tariff shock: ETH -30 % from Saturday to Monday's low.
+    ("2025-02-01T00:00", (102000, 3300, 230.0, 3.05, 0.330)),
+    ("2025-02-03T02:00", (92000, 2200, 180.0, 2.10, 0.230)),
+    ("2025-02-04T00:00", (98000, 2750, 205.0, 2.60, 0.280)),
+    ("2025-02-28T00:00", (80000, 2200, 140.0, 2.15, 0.200)),
+    ("2025-04-07T00:00", (77000, 1550, 100.0, 1.80, 0.150)),
+    ("2025-05-22T00:00", (111000, 2650, 180.0, 2.40, 0.240)),
     ("2025-06-01T00:00", (105000, 2520, 156.0, 2.18, 0.190)),
     ("2025-06-22T00:00", (101000, 2250, 134.0, 2.02, 0.160)),
     ("2025-07-01T00:00", (107000, 2450, 150.0, 2.25, 0.165)),
@@ -84,6 +137,24 @@ PRICE_ANCHORS: tuple[tuple[str, tuple[float, float, float, float, float]], ...] 
 
 # Multiplier on each asset's base volatility between anchors (calm January, violent cascade).
 VOL_REGIME: tuple[tuple[str, float], ...] = (
+    ("2022-10-01T00:00", 1.1),
+    ("2022-11-08T00:00", 1.1),
+    ("2022-11-08T12:00", 2.5),
+    ("2022-11-11T00:00", 1.8),
+    ("2022-11-20T00:00", 1.2),
+    ("2023-01-15T00:00", 0.9),
+    ("2023-07-01T00:00", 0.7),
+    ("2023-10-01T00:00", 0.8),
+    ("2024-01-01T00:00", 1.0),
+    ("2024-08-04T12:00", 1.0),
+    ("2024-08-04T20:00", 2.5),
+    ("2024-08-05T12:00", 2.0),
+    ("2024-08-08T00:00", 1.2),
+    ("2024-09-01T00:00", 1.0),
+    ("2025-02-02T00:00", 1.0),
+    ("2025-02-03T00:00", 2.2),
+    ("2025-02-04T00:00", 1.3),
+    ("2025-02-10T00:00", 1.0),
     ("2025-06-01T00:00", 1.0),
     ("2025-10-10T20:00", 1.0),
     ("2025-10-10T20:45", 3.0),
@@ -97,9 +168,27 @@ VOL_REGIME: tuple[tuple[str, float], ...] = (
     ("2026-03-01T00:00", 1.0),
 )
 
-# Log open-interest level relative to each venue's base (same for all assets): building into
-# October, collapsing ~26% in the cascade, shrinking in November, building again in January.
+# Log open-interest level relative to each venue's base (same for all assets): a third of today's
+# in late 2022 (-20 % in the FTX week), building through 2024 with flushes on 5 Aug 2024 and
+# 3 Feb 2025; then building into October 2025, collapsing ~26% in the cascade, shrinking in
+# November, building again in January.
 OI_LEVEL: tuple[tuple[str, float], ...] = (
+    ("2022-10-01T00:00", -0.85),
+    ("2022-11-07T12:00", -0.80),
+    ("2022-11-10T00:00", -1.02),
+    ("2022-12-31T00:00", -1.10),
+    ("2023-04-14T00:00", -0.92),
+    ("2023-09-11T00:00", -1.02),
+    ("2023-12-31T00:00", -0.68),
+    ("2024-03-14T00:00", -0.25),
+    ("2024-07-29T00:00", -0.25),
+    ("2024-08-04T20:00", -0.30),
+    ("2024-08-05T06:00", -0.50),
+    ("2024-09-06T00:00", -0.45),
+    ("2024-12-17T00:00", -0.05),
+    ("2025-02-02T00:00", -0.10),
+    ("2025-02-03T06:00", -0.28),
+    ("2025-04-07T00:00", -0.30),
     ("2025-06-01T00:00", 0.00),
     ("2025-08-15T00:00", 0.10),
     ("2025-10-10T20:00", 0.20),
@@ -115,6 +204,24 @@ OI_LEVEL: tuple[tuple[str, float], ...] = (
 # Funding, as an 8-hour-equivalent rate: positive carry, negative after the cascade, fading to
 # flat/negative late in January.
 FUNDING_LEVEL: tuple[tuple[str, float], ...] = (
+    ("2022-10-01T00:00", 0.00002),
+    ("2022-11-08T12:00", 0.0),
+    ("2022-11-09T12:00", -0.00030),
+    ("2022-11-15T00:00", -0.00008),
+    ("2022-12-31T00:00", 0.00001),
+    ("2023-01-31T00:00", 0.00008),
+    ("2023-06-15T00:00", 0.00005),
+    ("2023-12-31T00:00", 0.00015),
+    ("2024-03-14T00:00", 0.00040),
+    ("2024-05-01T00:00", 0.00005),
+    ("2024-07-29T00:00", 0.00010),
+    ("2024-08-05T00:00", -0.00015),
+    ("2024-08-07T00:00", 0.00002),
+    ("2024-11-12T00:00", 0.00030),
+    ("2024-12-17T00:00", 0.00025),
+    ("2025-02-03T00:00", -0.00010),
+    ("2025-02-10T00:00", 0.00005),
+    ("2025-04-07T00:00", -0.00002),
     ("2025-06-01T00:00", 0.00008),
     ("2025-08-15T00:00", 0.00012),
     ("2025-10-10T20:00", 0.00015),
@@ -133,6 +240,20 @@ FUNDING_LEVEL: tuple[tuple[str, float], ...] = (
 
 # Deribit DVOL levels (BTC, ETH): spiking in the cascade, low in January.
 DVOL_LEVEL: tuple[tuple[str, tuple[float, float]], ...] = (
+    ("2022-10-01T00:00", (62.0, 80.0)),
+    ("2022-11-09T12:00", (100.0, 120.0)),
+    ("2022-11-20T00:00", (70.0, 85.0)),
+    ("2023-01-15T00:00", (55.0, 70.0)),
+    ("2023-07-01T00:00", (40.0, 45.0)),
+    ("2023-10-01T00:00", (37.0, 38.0)),
+    ("2024-01-01T00:00", (55.0, 60.0)),
+    ("2024-03-14T00:00", (75.0, 80.0)),
+    ("2024-07-29T00:00", (50.0, 60.0)),
+    ("2024-08-05T05:00", (90.0, 110.0)),
+    ("2024-08-12T00:00", (55.0, 70.0)),
+    ("2024-12-17T00:00", (58.0, 70.0)),
+    ("2025-02-03T06:00", (65.0, 90.0)),
+    ("2025-04-07T00:00", (65.0, 85.0)),
     ("2025-06-01T00:00", (46.0, 68.0)),
     ("2025-08-15T00:00", (40.0, 66.0)),
     ("2025-09-30T00:00", (42.0, 63.0)),
@@ -179,6 +300,10 @@ def split(total: float) -> dict[str, float]:
 
 
 EPISODES: tuple[Episode, ...] = (
+    # The years before: our five assets' share of the published market-wide days, roughly.
+    Episode("2022-11-08T12:00", "2022-11-10T00:00", split(420e6), split(70e6)),  # FTX
+    Episode("2024-08-04T20:00", "2024-08-05T08:00", split(560e6), split(90e6)),  # yen carry unwind
+    Episode("2025-02-02T22:00", "2025-02-03T04:00", split(950e6), split(160e6)),  # tariff shock
     # 10-11 Oct 2025: the largest cascade on record, Hyperliquid > Bybit > Binance > OKX.
     Episode(
         "2025-10-10T20:00",

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-ORIGIN = datetime(2025, 6, 1, tzinfo=UTC)
+ORIGIN = datetime(2022, 10, 1, tzinfo=UTC)  # a month before FTX: the demo's years of history
+# The story's present: the series from here on draw from the seed's first random stream, the years
+# before it from a stream of their own (ingestion/simulator/streams.py), so history added before
+# the present never changes it.
+PRESENT = datetime(2025, 6, 1, tzinfo=UTC)
 HORIZON = datetime(2028, 1, 1, tzinfo=UTC)  # exclusive: the last simulated day is 2027-12-31
 
 SECOND_MS = 1_000
@@ -29,6 +33,10 @@ HORIZON_MS = to_ms(HORIZON)
 N_STEPS = (HORIZON_MS - ORIGIN_MS) // STEP_MS
 N_HOURS = (HORIZON_MS - ORIGIN_MS) // HOUR_MS
 N_DAYS = (HORIZON_MS - ORIGIN_MS) // DAY_MS
+PRESENT_MS = to_ms(PRESENT)
+PAST_STEPS = (PRESENT_MS - ORIGIN_MS) // STEP_MS
+PAST_HOURS = (PRESENT_MS - ORIGIN_MS) // HOUR_MS
+PAST_DAYS = (PRESENT_MS - ORIGIN_MS) // DAY_MS
 
 
 def parse_ts(text: str) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ingestion.simulator.bars import bars, candle_opens
 from ingestion.simulator.catalog import ASSET_INDEX, ASSETS, EXCHANGE_INDEX, SPECS
-from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS
+from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, PAST_HOURS
 from ingestion.simulator.venues.base import SimContext, VenueApp, interval_minutes
 from ingestion.simulator.wire import Reply, Request, Response, fixed, json_response, significant, text_response, trimmed
 
@@ -94,7 +94,8 @@ class Hyperliquid(VenueApp):
         end = self.ctx.until_ms if end is None else min(end, self.ctx.until_ms)
         first = max((start - ORIGIN_MS) // HOUR_MS, 1)
         hours = np.arange(first, min((end - ORIGIN_MS) // HOUR_MS, self.ctx.market.funding8.shape[0]) + 1)
-        stamps = ORIGIN_MS + hours * HOUR_MS + (hours * 37 + asset * 11) % 90 + 5  # a few ms after the hour
+        jitter = ((hours - PAST_HOURS) * 37 + asset * 11) % 90 + 5  # a few ms after the hour
+        stamps = ORIGIN_MS + hours * HOUR_MS + jitter
         keep = (stamps >= start) & (stamps <= end)
         hours, stamps = hours[keep][:MAX_FUNDING_ROWS], stamps[keep][:MAX_FUNDING_ROWS]
         eight_hour = self.ctx.market.funding8[hours - 1, VENUE, asset]  # the hour that just settled
