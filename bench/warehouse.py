@@ -45,10 +45,10 @@ class PipelineHome:
     def serving(self) -> Path:
         return self.home / "serving.duckdb"
 
-    def materialize(self, first: date, last: date, label: str) -> Measured:
-        """``dagster asset materialize --select '*'`` for one day or one range (one Dagster run)."""
+    def materialize(self, first: date, last: date, label: str, select: str = "*") -> Measured:
+        """``dagster asset materialize --select`` for one day or one range (one Dagster run)."""
         window = ["--partition", first.isoformat()] if first == last else ["--partition-range", f"{first}...{last}"]
-        cmd = [str(BIN / "dagster"), "asset", "materialize", "-m", "orchestration.definitions", "--select", "*"]
+        cmd = [str(BIN / "dagster"), "asset", "materialize", "-m", "orchestration.definitions", "--select", select]
         return measure(cmd + window, env=pipeline_env(self.home), cwd=REPO, log=self.logs / f"{label}.log")
 
     def remove(self) -> None:

@@ -25,6 +25,7 @@ NOW = datetime(2026, 1, 20, tzinfo=UTC)
 RATIOS = ENDPOINTS["binance_archive_long_short_ratios"]
 OPEN_INTEREST = ENDPOINTS["binance_archive_open_interest"]
 KLINES = ENDPOINTS["binance_archive_klines"]
+FUNDING = ENDPOINTS["binance_archive_funding"]
 # The simulator's kline files have a header row from 2025-12-01 on (as the archive's newer files).
 NO_HEADER_DAY, HEADER_DAY = date(2025, 11, 30), date(2025, 12, 1)
 
@@ -59,7 +60,9 @@ def _csv_text(page: Page) -> str:
 
 
 @pytest.mark.parametrize(
-    ("endpoint", "days"), [(RATIOS, [DAY]), (KLINES, [NO_HEADER_DAY, HEADER_DAY])], ids=["metrics", "klines"]
+    ("endpoint", "days"),
+    [(RATIOS, [DAY]), (KLINES, [NO_HEADER_DAY, HEADER_DAY]), (FUNDING, [date(2025, 11, 29), date(2025, 12, 2)])],
+    ids=["metrics", "klines", "funding"],
 )
 def test_the_column_wise_reader_gives_the_rows_the_per_row_reader_gives(endpoint, days, tmp_path: Path) -> None:
     report = _ingest(endpoint, tmp_path, days)
@@ -159,3 +162,37 @@ def test_a_checksum_file_without_a_hash_is_a_named_error(tmp_path: Path) -> None
             ingest(RATIOS, FetchContext(client, ("BTC",)), [DAY], tmp_path)
     finally:
         httpd.shutdown()
+
+
+def test_a_month_of_funding_gives_the_window_s_settlements_as_the_live_api_does(tmp_path: Path) -> None:
+    """A monthly file holds the whole month: the window's days are kept (none filed as rejects),
+    equal to the live endpoint's settlements; a month not over yet is unavailable, named."""
+    days = [date(2025, 12, 30), date(2025, 12, 31), date(2026, 1, 1)]
+    report = _ingest(FUNDING, tmp_path, days)
+    assert report.batch.rejected == 0 and report.days == days[:2] and report.skipped_days == days[2:]
+    assert "published after the month ends): BTCUSDT-fundingRate-2026-01.zip" in (report.skipped_reason or "")
+    assert report.batch.accepted == 2 * 2 * 3  # two days, two assets, three settlements each
+    assert [p.endpoint.rsplit("/", 1)[-1] for p in _zips(tmp_path, FUNDING, days)] == [
+        "BTCUSDT-fundingRate-2025-12.zip",
+        "ETHUSDT-fundingRate-2025-12.zip",
+    ]
+    live = _ingest(ENDPOINTS["binance_funding"], tmp_path / "live", days[:2])
+    key = ["symbol", "funding_time"]
+    columns = [*key, "funding_rate", "interval_hours", "partition_date"]
+    assert (
+        report.batch.table.sort_by([(k, "ascending") for k in key])
+        .select(columns)
+        .equals(live.batch.table.sort_by([(k, "ascending") for k in key]).select(columns))
+    )
+
+
+def test_a_funding_file_that_fails_its_checksum_is_one_reject_filed_under_the_window_s_first_day_of_it(
+    tmp_path: Path,
+) -> None:
+    days = [date(2025, 11, 20), date(2025, 11, 21)]
+    month = Fault("bad_checksum", "binance_archive", "2025-11-01")  # a monthly file's faults: its first day
+    report = _ingest(FUNDING, tmp_path, days, [month])
+    rejects = report.batch.rejects.to_pylist()
+    assert len(rejects) == 1 and rejects[0]["partition_date"] == days[0]
+    assert rejects[0]["reason"].startswith("BTCUSDT-fundingRate-2025-11.zip: checksum mismatch")
+    assert set(report.batch.table["asset"].to_pylist()) == {"ETH"}

@@ -48,7 +48,7 @@ from ingestion.pipeline import _build, archive_path, ingest, replay
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.rows import to_float
 from ingestion.schemas import LINEAGE_COLUMNS, REJECTS_SCHEMA, Check
-from ingestion.simulator.venues.binance_archive import KLINE_HEADER, METRICS_HEADER
+from ingestion.simulator.venues.binance_archive import FUNDING_HEADER, KLINE_HEADER, METRICS_HEADER
 from ingestion.sources.base import Endpoint, FetchContext, Window
 from ingestion.sources.binance import RATIO_ENDPOINTS as BINANCE_RATIOS
 from ingestion.sources.tape import SESSIONS_FILE, CollectorTapes
@@ -1496,6 +1496,18 @@ def _kline_rows() -> list[list[str]]:
     ]
 
 
+DAY_START_MS = int(datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC).timestamp() * 1000)
+
+
+def _funding_rows() -> list[list[str]]:
+    """Settlements every 8 hours from the day before to the day after: a month's file holds
+    other days, which the window leaves out (not a reject)."""
+    return [
+        [str(DAY_START_MS + hours * 3_600_000 + hours % 7), "8", f"{0.0001 - hours / 1e6:.8f}"]
+        for hours in range(-24, 48, 8)
+    ]
+
+
 @dataclass(frozen=True)
 class ArchiveFile:
     """A good file of one kind: its header (None: a kline file of the older kind, without one),
@@ -1518,13 +1530,16 @@ ARCHIVE_FILES = {
     "metrics": METRICS_FILE,
     "klines with header": ArchiveFile(KLINE_HEADER.split(","), _kline_rows, lambda row: True, KLINES_PATH),
     "klines without header": ArchiveFile(None, _kline_rows, lambda row: True, KLINES_PATH),
+    "funding": ArchiveFile(
+        FUNDING_HEADER.split(","),
+        _funding_rows,
+        lambda row: DAY_START_MS <= int(row[0]) < DAY_START_MS + 86_400_000,
+        f"/data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-{DAY:%Y-%m}.zip",
+    ),
 }
-ARCHIVE_CASES = [
-    (table, kind)
-    for table in ARCHIVE_TABLES
-    for kind in ARCHIVE_FILES
-    if kind.startswith("klines") == table.endswith("_klines")
-]
+ARCHIVE_KINDS = {"binance_archive_klines": ("klines with header", "klines without header")}
+ARCHIVE_KINDS |= {"binance_archive_funding": ("funding",)}
+ARCHIVE_CASES = [(table, kind) for table in ARCHIVE_TABLES for kind in ARCHIVE_KINDS.get(table, ("metrics",))]
 
 
 def _archive_csv(header: list[str] | None, rows: list[list[str]]) -> str:

@@ -14,6 +14,7 @@ import requests
 from ingestion.http import SourceError
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.simulator import Fault, Simulator, book
+from ingestion.simulator.streams import Streams, ar1
 from ingestion.sources.base import FetchContext, Window
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -313,6 +314,47 @@ def test_october_cascade(sim: Simulator) -> None:
         end_timestamp=end,
     ).json()["result"]["data"]
     assert max(row[2] for row in dvol) > 60 > min(row[3] for row in dvol)
+
+
+def test_the_years_before_the_present_tell_their_story(sim: Simulator) -> None:
+    """FTX (Nov 2022) and the yen carry unwind (5 Aug 2024), served as any other day: prices,
+    open interest, funding and positioning, from Binance's live endpoints and its archive."""
+    daily = get(
+        sim, "binance", "/fapi/v1/klines", symbol="BTCUSDT", interval="1d",
+        startTime=ms(date(2022, 11, 6)), endTime=ms(date(2022, 11, 10)) - 1,
+    ).json()  # fmt: skip
+    assert [float(d[3]) for d in daily][-1] < 0.8 * float(daily[0][1])  # -20 % and more in three days
+    funding = get(
+        sim, "binance", "/fapi/v1/fundingRate", symbol="BTCUSDT",
+        startTime=ms(date(2022, 11, 9)), endTime=ms(date(2022, 11, 10)) - 1,
+    ).json()  # fmt: skip
+    assert len(funding) == 3 and max(float(r["fundingRate"]) for r in funding) < 0
+    archive = requests.get(
+        sim.base_url("binance_archive") + "/data/futures/um/daily/metrics/BTCUSDT/BTCUSDT-metrics-2024-08-05.zip",
+        timeout=10,
+    )
+    assert archive.status_code == 200 and archive.content[:2] == b"PK"
+    aug = get(
+        sim, "binance", "/fapi/v1/klines", symbol="BTCUSDT", interval="1h",
+        startTime=ms(date(2024, 8, 5)), endTime=ms(date(2024, 8, 6)) - 1,
+    ).json()  # fmt: skip
+    assert min(float(h[3]) for h in aug) < 52_000 < float(aug[0][1])
+
+
+def test_the_past_never_changes_the_present() -> None:
+    """The present draws exactly what a lone generator of its entropy draws, whatever the past;
+    the past's AR(1) noise runs into the present's first value without a jump."""
+    past, total = 500, 2_000
+    streams = Streams([7, 1])
+    drawn = streams.normal((total, 3), past)
+    alone = np.random.default_rng(np.random.SeedSequence([7, 1])).standard_normal((total - past, 3))
+    assert drawn.shape == (total, 3) and np.array_equal(drawn[past:], alone)
+    noise = Streams([7, 2]).ar1((total,), past, 0.95)
+    lone = ar1(np.random.default_rng(np.random.SeedSequence([7, 2])).standard_normal(total - past), 0.95)
+    assert np.array_equal(noise[past:], lone)
+    steps = np.abs(np.diff(noise))
+    assert steps[past - 1] < 4 * steps.mean()  # the seam is an ordinary step
+    assert 0.8 < noise[:past].std() < 1.2  # and the past is as noisy as the present
 
 
 def test_nothing_exists_after_the_clock(sim: Simulator) -> None:

@@ -37,7 +37,8 @@
     {"model": "stg_deribit__dvol", "dataset": "volatility_index", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "deribit_dvol", "source": "deribit", "exchanges": []},
     {"model": "stg_binance_archive__open_interest", "dataset": "open_interest", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "binance_archive_open_interest", "source": "binance_archive", "exchanges": ["binance"]},
     {"model": "stg_binance_archive__long_short_ratios", "dataset": "long_short_ratios", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "binance_archive_long_short_ratios", "source": "binance_archive", "exchanges": ["binance"]},
-    {"model": "stg_binance_archive__klines", "dataset": "candles", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "binance_archive_klines", "source": "binance_archive", "exchanges": ["binance"]}
+    {"model": "stg_binance_archive__klines", "dataset": "candles", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "binance_archive_klines", "source": "binance_archive", "exchanges": ["binance"]},
+    {"model": "stg_binance_archive__funding", "dataset": "funding_rates", "whole": none, "sparse": false, "collector": false, "fill": false, "table": "binance_archive_funding", "source": "binance_archive", "exchanges": ["binance"]}
 ]) }}
 {%- endmacro %}
 

@@ -1,14 +1,15 @@
 """Binance's public data archive (data.binance.vision; docs/sources/binance-archive.md): years of
 USDT-M ``metrics`` (open interest and the four long/short ratios, every 5 minutes) and hourly
-``klines``, one zipped CSV per symbol and day with a sha256 ``.zip.CHECKSUM`` beside it. No key,
-no rate limit of note.
+``klines``, one zipped CSV per symbol and day, and ``fundingRate``, one per symbol and month, each
+with a sha256 ``.zip.CHECKSUM`` beside it. No key, no rate limit of note.
 
 Each zip is checked against its CHECKSUM before it is read; a file that fails it, or that does
 not unzip, is one rejected row naming the file and the reason (both files stay in the landing
-zone). A day whose file is not in the archive (it appears after the day is over) is unavailable.
+zone). A day whose file is not in the archive (it appears after the day, or the month, is over) is
+unavailable; a month's file holds the whole month, and only the window's days are kept.
 The CSV is read whole by Arrow's CSV reader; the hourly datasets take the reading at the top of
 each hour, as the live endpoints' 1h period gives it (the 5-minute rows stay in the landing zip).
-Kline files carry a header row in newer files and none in older ones: told by the first line.
+Kline and funding files may start with a header row or not: told by the first line.
 The live endpoints of the same venue come first where both have an hour (int_* models).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -34,9 +36,10 @@ from ingestion.rows import (
     bulk_numbers,
     bulk_required,
     bulk_without_suffix,
+    floor_hour,
     ms_to_datetime,
 )
-from ingestion.schemas import CANDLES, LONG_SHORT_RATIOS, OPEN_INTEREST, Dataset
+from ingestion.schemas import CANDLES, FUNDING_RATES, LONG_SHORT_RATIOS, OPEN_INTEREST, Dataset
 from ingestion.sources.base import (
     Absent,
     Endpoint,
@@ -75,6 +78,9 @@ KLINE_COLUMNS = (
     "taker_buy_quote_volume",
     "ignore",
 )
+FUNDING_FILE = "/data/futures/um/monthly/fundingRate/{symbol}/{symbol}-fundingRate-{month}.zip"
+FUNDING_FROM = date(2020, 1, 1)  # assumed: public downloaders read BTCUSDT's months from 2020-01
+FUNDING_COLUMNS = ("calc_time", "funding_interval_hours", "last_funding_rate")
 
 
 def daily_files(template: str) -> Fetch:
@@ -89,11 +95,43 @@ def daily_files(template: str) -> Fetch:
     return fetch
 
 
+def monthly_files(template: str) -> Fetch:
+    """Per month the window touches, each asset's CHECKSUM then its zip, a few months in flight.
+    A month's file is published after the month ends: until then the window's days of that
+    month are unavailable, naming the files (the live endpoint has them)."""
+
+    def fetch(ctx: FetchContext, window: Window) -> Iterator[Page | Absent]:
+        months = [list(days) for _, days in itertools.groupby(window.days, key=lambda day: (day.year, day.month))]
+        return in_flight(months, lambda days: _month_files(ctx, window, template, days), DAYS_IN_FLIGHT, "archive")
+
+    return fetch
+
+
 def _day_files(ctx: FetchContext, window: Window, template: str, day: date) -> list[Page | Absent]:
+    pages, missing = _asset_files(ctx, window, lambda sym: template.format(symbol=sym, day=day.isoformat()), day)
+    if missing:
+        return [Absent(day, f"not in the Binance archive (published after the day ends): {', '.join(missing)}")]
+    return pages
+
+
+def _month_files(ctx: FetchContext, window: Window, template: str, days: list[date]) -> list[Page | Absent]:
+    month = days[0].strftime("%Y-%m")
+    pages, missing = _asset_files(ctx, window, lambda sym: template.format(symbol=sym, month=month), days[0])
+    if missing:
+        reason = f"not in the Binance archive (published after the month ends): {', '.join(missing)}"
+        return [Absent(day, reason) for day in days]
+    return pages
+
+
+def _asset_files(
+    ctx: FetchContext, window: Window, path_of: Callable[[str], str], day: date
+) -> tuple[list[Page | Absent], list[str]]:
+    """Each asset's CHECKSUM and zip (whose page carries the expected hash; ``day``, the first
+    of the window's days the file holds, files its rejects), and the names of those not there."""
     pages: list[Page | Absent] = []
     missing = []
     for asset in ctx.assets:
-        path = template.format(symbol=symbol(asset), day=day.isoformat())
+        path = path_of(symbol(asset))
         context = window.context(asset=asset, day=day.isoformat())
         checksum = ctx.client.get(path + CHECKSUM_SUFFIX, {}, context)
         archive = None
@@ -103,9 +141,7 @@ def _day_files(ctx: FetchContext, window: Window, template: str, day: date) -> l
             missing.append(path.rsplit("/", 1)[-1])
             continue
         pages += [checksum, archive]
-    if missing:
-        return [Absent(day, f"not in the Binance archive (published after the day ends): {', '.join(missing)}")]
-    return pages
+    return pages, missing
 
 
 def _expected_sha256(page: Page) -> str:
@@ -283,14 +319,30 @@ def metrics_endpoint(name: str, dataset: Dataset, columns: Mapping[str, str], wh
     )
 
 
-def _kline_header(text: str) -> bool:
-    """Whether a kline file starts with its header row: newer files do, older ones start with a
+def _starts_with_header(text: str) -> bool:
+    """Whether a file starts with its header row: newer kline files do, older ones start with a
     row of numbers. Told by the first cell, never by the file's date (the switch is undated)."""
     return not text[:1].isdigit()
 
 
-def _kline_rows(text: str) -> Iterator[dict[str, str] | Rejected]:
-    return _csv_rows(text, None if _kline_header(text) else KLINE_COLUMNS)
+def _known_rows(columns: tuple[str, ...]) -> CsvRows:
+    """Rows by the header's names, or by ``columns`` for a file without a header."""
+    return lambda text: _csv_rows(text, None if _starts_with_header(text) else columns)
+
+
+def _read_known_csv(raw: bytes, columns: tuple[str, ...]) -> pa.Table:
+    """A file of ``columns``, with or without their header, every cell as text. Any other header
+    goes to the per-row reader, which names what is missing."""
+    header = _starts_with_header(raw[:1].decode("ascii", "replace"))
+    if header and raw.split(b"\n", 1)[0].strip() != ",".join(columns).encode():
+        raise BulkUnfit("the header is not the known one")
+    return pa_csv.read_csv(
+        io.BytesIO(raw),
+        read_options=pa_csv.ReadOptions(column_names=list(columns), skip_rows=1 if header else 0),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=True
+        ),
+    )
 
 
 def _kline_builder(page: Page) -> RowBuilder:
@@ -315,16 +367,7 @@ def _kline_builder(page: Page) -> RowBuilder:
 
 
 def _read_klines(page: Page, raw: bytes) -> pa.Table:
-    header = _kline_header(raw[:1].decode("ascii", "replace"))
-    if header and raw.split(b"\n", 1)[0].strip() != ",".join(KLINE_COLUMNS).encode():
-        raise BulkUnfit("the kline header is not the known one")  # the per-row reader names what is missing
-    table = pa_csv.read_csv(
-        io.BytesIO(raw),
-        read_options=pa_csv.ReadOptions(column_names=list(KLINE_COLUMNS), skip_rows=1 if header else 0),
-        convert_options=pa_csv.ConvertOptions(
-            column_types=dict.fromkeys(KLINE_COLUMNS, pa.string()), strings_can_be_null=True
-        ),
-    )
+    table = _read_known_csv(raw, KLINE_COLUMNS)
     asset, rows = page.context["asset"], table.num_rows
     return bulk_required(
         {
@@ -335,6 +378,64 @@ def _read_klines(page: Page, raw: bytes) -> pa.Table:
             "interval_minutes": pa.repeat(pa.scalar(60, pa.int32()), rows),
             **{name: bulk_numbers(table[name]) for name in ("open", "high", "low", "close")},
             "volume_coins": bulk_numbers(table["volume"]),
+        }
+    )
+
+
+def _funding_parse(page: Page) -> Iterator[dict[str, Any]]:
+    """A month's settlements, those of the window's days only (the others are no error)."""
+    window = Window.from_context(page.context)
+    rows = _known_rows(FUNDING_COLUMNS)
+    return file_parse(lambda text: (r for r in rows(text) if _in_window(r, window)), _funding_builder)(page)
+
+
+def _in_window(row: dict[str, str] | Rejected, window: Window) -> bool:
+    """A settlement of the window's days, or a row whose time does not read (the builder rejects it)."""
+    if isinstance(row, Rejected):
+        return True
+    try:
+        moment = ms_to_datetime(row["calc_time"])
+    except (KeyError, ValueError):
+        return True
+    return moment is None or window.first <= moment.date() <= window.last
+
+
+def _funding_builder(page: Page) -> RowBuilder:
+    asset = page.context["asset"]
+
+    def build(row: dict[str, str]) -> dict[str, Any]:
+        return {
+            "exchange": EXCHANGE,
+            "asset": asset,
+            "symbol": symbol(asset),
+            "funding_time": floor_hour(ms_to_datetime(row["calc_time"])),
+            "funding_rate": row["last_funding_rate"],
+            "interval_hours": row["funding_interval_hours"],
+        }
+
+    return build
+
+
+def _read_funding(page: Page, raw: bytes) -> pa.Table:
+    table = _read_known_csv(raw, FUNDING_COLUMNS)
+    window = Window.from_context(page.context)
+    settled = bulk_ms_timestamps(table["calc_time"])
+    days = pc.cast(settled, pa.date32())
+    inside = pc.and_(
+        pc.greater_equal(days, pa.scalar(window.first, pa.date32())),
+        pc.less_equal(days, pa.scalar(window.last, pa.date32())),
+    )
+    inside = pc.fill_null(inside, True)  # a time that does not read: bulk_required sends the file row by row
+    table, settled = table.filter(inside), settled.filter(inside)
+    asset, rows = page.context["asset"], table.num_rows
+    return bulk_required(
+        {
+            "exchange": pa.repeat(EXCHANGE, rows),
+            "asset": pa.repeat(asset, rows),
+            "symbol": pa.repeat(symbol(asset), rows),
+            "funding_time": pc.floor_temporal(settled, unit="hour"),
+            "funding_rate": bulk_numbers(table["last_funding_rate"]),
+            "interval_hours": bulk_numbers(table["funding_interval_hours"]),
         }
     )
 
@@ -366,12 +467,24 @@ SOURCE = Source(
             "klines",
             CANDLES,
             daily_files(KLINES_FILE),
-            file_parse(_kline_rows, _kline_builder),
+            file_parse(_known_rows(KLINE_COLUMNS), _kline_builder),
             "Binance data archive, daily `klines` files of 1h candles (sha256-checked zipped CSV, with or without "
             "a header row): the reference price where the live API does not reach.",
             parse_columns=file_columns(_read_klines, CANDLES),
             venues=(EXCHANGE,),
             history_from=KLINES_FROM,
+        ),
+        Endpoint(
+            NAME,
+            "funding",
+            FUNDING_RATES,
+            monthly_files(FUNDING_FILE),
+            _funding_parse,
+            "Binance data archive, monthly `fundingRate` files (sha256-checked zipped CSV): settled funding, "
+            "behind the live endpoint where both have a settlement.",
+            parse_columns=file_columns(_read_funding, FUNDING_RATES),
+            venues=(EXCHANGE,),
+            history_from=FUNDING_FROM,
         ),
     ),
 )

@@ -1,9 +1,9 @@
 """Binance's public data archive (data.binance.vision): one zipped CSV per symbol and day under
-``/data/futures/um/daily/<type>/<SYMBOL>/``, each with a ``.zip.CHECKSUM`` (sha256sum format)
-beside it. ``metrics`` and 1h ``klines`` are simulated; kline files carry a header row from
-KLINE_HEADER_FROM on and none before, as the real archive's newer and older files do. A day's
-file exists once the day is over; a missing key answers S3's XML ``NoSuchKey``, as the real
-bucket does."""
+``/data/futures/um/daily/<type>/<SYMBOL>/`` or per symbol and month under ``.../monthly/...``,
+each with a ``.zip.CHECKSUM`` (sha256sum format) beside it. Daily ``metrics`` and 1h ``klines``
+and monthly ``fundingRate`` are simulated; kline files carry a header row from KLINE_HEADER_FROM
+on and none before, as the real archive's newer and older files do. A file exists once its day
+or month is over; a missing key answers S3's XML ``NoSuchKey``, as the real bucket does."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import hashlib
 import io
 import re
 import zipfile
+from calendar import monthrange
 from datetime import date
 from functools import lru_cache
 
@@ -20,8 +21,8 @@ from ingestion.simulator.bars import bars
 from ingestion.simulator.catalog import ASSET_INDEX, EXCHANGE_INDEX, asset_from_symbol
 from ingestion.simulator.timegrid import DAY_MS, HOUR_MS, ORIGIN_MS, STEP_MS, day_start_ms
 from ingestion.simulator.venues.base import VenueApp
-from ingestion.simulator.venues.binance import kline_rows
-from ingestion.simulator.wire import Request, Response, text_response
+from ingestion.simulator.venues.binance import kline_rows, settle_jitter
+from ingestion.simulator.wire import Request, Response, fixed, text_response
 
 VENUE = EXCHANGE_INDEX["binance"]
 FAULT_SYMBOL = "BTCUSDT"  # the file the archive faults (corrupt_zip, bad_checksum, missing_file) hit
@@ -29,6 +30,11 @@ FILE_PATH = re.compile(
     r"^/data/futures/um/daily/(?P<kind>metrics|klines)/(?P<symbol>[A-Z0-9]+)/(?:1h/)?"
     r"(?P=symbol)-(?P<name>metrics|1h)-(?P<day>\d{4}-\d{2}-\d{2})\.zip(?P<checksum>\.CHECKSUM)?$"
 )
+MONTHLY_PATH = re.compile(
+    r"^/data/futures/um/monthly/(?P<kind>fundingRate)/(?P<symbol>[A-Z0-9]+)/"
+    r"(?P=symbol)-(?P<name>fundingRate)-(?P<month>\d{4}-\d{2})\.zip(?P<checksum>\.CHECKSUM)?$"
+)
+FUNDING_HEADER = "calc_time,funding_interval_hours,last_funding_rate"
 METRICS_HEADER = (
     "create_time,symbol,sum_open_interest,sum_open_interest_value,count_toptrader_long_short_ratio,"
     "sum_toptrader_long_short_ratio,count_long_short_ratio,sum_taker_long_short_vol_ratio"
@@ -48,16 +54,16 @@ class BinanceArchive(VenueApp):
     source = "binance_archive"
 
     def handle(self, req: Request) -> Response:
-        match = FILE_PATH.match(req.path) if req.method == "GET" else None
-        if match is None or (match["kind"] == "klines") != (match["name"] == "1h"):
+        match, span = self._file(req)
+        if match is None or span is None:
             return self.not_found(req)
-        symbol, day = match["symbol"], date.fromisoformat(match["day"])
+        symbol, (first, last) = match["symbol"], span
         asset = asset_from_symbol(symbol)
-        faults = self.ctx.faults.data_faults(self.source, day) if symbol == FAULT_SYMBOL else ()
-        if asset is None or not self._published(day) or "missing_file" in faults:
+        faults = self.ctx.faults.data_faults(self.source, first) if symbol == FAULT_SYMBOL else ()
+        if asset is None or not self._published(first, last) or "missing_file" in faults:
             return self.not_found(req)
-        name = f"{symbol}-{match['name']}-{day.isoformat()}.zip"
-        archive = self._zip(match["kind"], symbol, ASSET_INDEX[asset], day, name)
+        name = f"{symbol}-{match['name']}-{match.groupdict().get('day') or match['month']}.zip"
+        archive = self._zip(match["kind"], symbol, ASSET_INDEX[asset], first, name)
         if match["checksum"]:
             digest = hashlib.sha256(b"another file" if "bad_checksum" in faults else archive).hexdigest()
             return text_response(f"{digest}  {name}\n", 200, "binary/octet-stream")
@@ -74,16 +80,31 @@ class BinanceArchive(VenueApp):
         return text_response(body, 404, "application/xml")
 
     def fault_day(self, req: Request) -> date | None:
-        match = FILE_PATH.match(req.path)
-        return date.fromisoformat(match["day"]) if match else None
+        """A file's first day (a monthly file's faults are those of its month's first day)."""
+        return span[0] if (span := self._file(req)[1]) else None
 
-    def _published(self, day: date) -> bool:
-        start = day_start_ms(day)
-        return start >= ORIGIN_MS and start + DAY_MS <= self.ctx.until_ms
+    @staticmethod
+    def _file(req: Request) -> tuple[re.Match[str] | None, tuple[date, date] | None]:
+        """The file asked for and the days it holds, or None for a key the archive never has."""
+        if req.method != "GET":
+            return None, None
+        if daily := FILE_PATH.match(req.path):
+            day = date.fromisoformat(daily["day"])
+            return daily, (day, day) if (daily["kind"] == "klines") == (daily["name"] == "1h") else None
+        if monthly := MONTHLY_PATH.match(req.path):
+            first = date.fromisoformat(monthly["month"] + "-01")
+            return monthly, (first, first.replace(day=monthrange(first.year, first.month)[1]))
+        return None, None
+
+    def _published(self, first: date, last: date) -> bool:
+        return day_start_ms(first) >= ORIGIN_MS and day_start_ms(last) + DAY_MS <= self.ctx.until_ms
 
     @lru_cache(maxsize=CACHED_FILES)  # noqa: B019 - one app per simulator process, alive as long as it
     def _zip(self, kind: str, symbol: str, asset: int, day: date, name: str) -> bytes:
-        csv = self._metrics_csv(symbol, asset, day) if kind == "metrics" else self._klines_csv(asset, day)
+        if kind == "fundingRate":
+            csv = self._funding_csv(asset, day)
+        else:
+            csv = self._metrics_csv(symbol, asset, day) if kind == "metrics" else self._klines_csv(asset, day)
         buffer = io.BytesIO()
         member = zipfile.ZipInfo(name.removesuffix(".zip") + ".csv", ZIP_TIME)
         member.compress_type = zipfile.ZIP_DEFLATED
@@ -98,6 +119,14 @@ class BinanceArchive(VenueApp):
         lines = [KLINE_HEADER] if day >= KLINE_HEADER_FROM else []
         lines += [",".join(str(cell) for cell in row) for row in rows]
         return "\n".join(lines) + "\n"
+
+    def _funding_csv(self, asset: int, first: date) -> str:
+        """The month's settlements, at the moments and rates the live /fapi/v1/fundingRate gives."""
+        last = first.replace(day=monthrange(first.year, first.month)[1])
+        hours, rates = self.ctx.market.settled(VENUE, asset, day_start_ms(first), day_start_ms(last) + DAY_MS - 1)
+        stamps = hours + settle_jitter(hours // HOUR_MS, asset)
+        lines = [f"{t},8,{fixed(r, 8)}" for t, r in zip(stamps.tolist(), rates.tolist(), strict=True)]
+        return "\n".join([FUNDING_HEADER, *lines]) + "\n"
 
     def _metrics_csv(self, symbol: str, asset: int, day: date) -> str:
         """The day's 5-minute rows, the same series the live /futures/data endpoints serve (all
