@@ -345,35 +345,45 @@ def _read_known_csv(raw: bytes, columns: tuple[str, ...]) -> pa.Table:
     )
 
 
-def _kline_builder(page: Page) -> RowBuilder:
-    """The file's symbol is in its name, not in its rows."""
+def _named_by_file(fields: Callable[[dict[str, str]], dict[str, Any]]) -> Callable[[Page], RowBuilder]:
+    """A builder for files whose symbol is in their name (the page's asset), not in their rows."""
+
+    def builder(page: Page) -> RowBuilder:
+        asset = page.context["asset"]
+        named = {"exchange": EXCHANGE, "asset": asset, "symbol": symbol(asset)}
+        return lambda row: {**named, **fields(row)}
+
+    return builder
+
+
+def _named_by_file_columns(page: Page, rows: int) -> dict[str, pa.Array]:
     asset = page.context["asset"]
+    return {
+        "exchange": pa.repeat(EXCHANGE, rows),
+        "asset": pa.repeat(asset, rows),
+        "symbol": pa.repeat(symbol(asset), rows),
+    }
 
-    def build(row: dict[str, str]) -> dict[str, Any]:
-        return {
-            "exchange": EXCHANGE,
-            "asset": asset,
-            "symbol": symbol(asset),
-            "open_time": ms_to_datetime(row["open_time"]),
-            "interval_minutes": 60,
-            "open": row["open"],
-            "high": row["high"],
-            "low": row["low"],
-            "close": row["close"],
-            "volume_coins": row["volume"],
-        }
 
-    return build
+_kline_builder = _named_by_file(
+    lambda row: {
+        "open_time": ms_to_datetime(row["open_time"]),
+        "interval_minutes": 60,
+        "open": row["open"],
+        "high": row["high"],
+        "low": row["low"],
+        "close": row["close"],
+        "volume_coins": row["volume"],
+    }
+)
 
 
 def _read_klines(page: Page, raw: bytes) -> pa.Table:
     table = _read_known_csv(raw, KLINE_COLUMNS)
-    asset, rows = page.context["asset"], table.num_rows
+    rows = table.num_rows
     return bulk_required(
         {
-            "exchange": pa.repeat(EXCHANGE, rows),
-            "asset": pa.repeat(asset, rows),
-            "symbol": pa.repeat(symbol(asset), rows),
+            **_named_by_file_columns(page, rows),
             "open_time": bulk_ms_timestamps(table["open_time"]),
             "interval_minutes": pa.repeat(pa.scalar(60, pa.int32()), rows),
             **{name: bulk_numbers(table[name]) for name in ("open", "high", "low", "close")},
@@ -400,20 +410,13 @@ def _in_window(row: dict[str, str] | Rejected, window: Window) -> bool:
     return moment is None or window.first <= moment.date() <= window.last
 
 
-def _funding_builder(page: Page) -> RowBuilder:
-    asset = page.context["asset"]
-
-    def build(row: dict[str, str]) -> dict[str, Any]:
-        return {
-            "exchange": EXCHANGE,
-            "asset": asset,
-            "symbol": symbol(asset),
-            "funding_time": floor_hour(ms_to_datetime(row["calc_time"])),
-            "funding_rate": row["last_funding_rate"],
-            "interval_hours": row["funding_interval_hours"],
-        }
-
-    return build
+_funding_builder = _named_by_file(
+    lambda row: {
+        "funding_time": floor_hour(ms_to_datetime(row["calc_time"])),
+        "funding_rate": row["last_funding_rate"],
+        "interval_hours": row["funding_interval_hours"],
+    }
+)
 
 
 def _read_funding(page: Page, raw: bytes) -> pa.Table:
@@ -427,12 +430,9 @@ def _read_funding(page: Page, raw: bytes) -> pa.Table:
     )
     inside = pc.fill_null(inside, True)  # a time that does not read: bulk_required sends the file row by row
     table, settled = table.filter(inside), settled.filter(inside)
-    asset, rows = page.context["asset"], table.num_rows
     return bulk_required(
         {
-            "exchange": pa.repeat(EXCHANGE, rows),
-            "asset": pa.repeat(asset, rows),
-            "symbol": pa.repeat(symbol(asset), rows),
+            **_named_by_file_columns(page, table.num_rows),
             "funding_time": pc.floor_temporal(settled, unit="hour"),
             "funding_rate": bulk_numbers(table["last_funding_rate"]),
             "interval_hours": bulk_numbers(table["funding_interval_hours"]),
