@@ -42,7 +42,7 @@ class IngestReport:
     archives: list[str]
     days: list[date]  # the days this batch covers: only these may be replaced in the warehouse
     not_fetched: dict[date, NotFetched] = field(default_factory=dict)
-    not_needed: list[date] = field(default_factory=list)  # a catch-up endpoint's days with no gap to fill
+    not_needed: dict[date, str] = field(default_factory=dict)  # days not asked for, and why that is no gap
 
     @property
     def skipped_days(self) -> list[date]:
@@ -53,6 +53,9 @@ class IngestReport:
         """The reasons of the days not fetched, each once, in day order."""
         reasons = dict.fromkeys(self.not_fetched[d].reason for d in self.skipped_days)
         return "; ".join(reasons) or None
+
+
+NO_GAP_TO_FILL = "no gap to fill on this day"
 
 
 def servable_days(endpoint: Endpoint, days: list[date], today: date) -> list[date]:
@@ -111,17 +114,23 @@ def ingest(
 ) -> IngestReport:
     """All days of the run in one batch, so the load is one bulk insert in one transaction.
 
-    With ``today`` (live mode), days older than the endpoint's look-back are not asked for. A
-    source that is unavailable (:class:`SourceUnavailable`, an absent collector day, every day
-    beyond the look-back) is reported, not raised: the days it could not serve keep their rows.
-    A payload that arrives broken still raises."""
-    idle: list[date] = []
+    With ``today`` (live mode), days older than the endpoint's look-back are not asked for, nor
+    a monthly archive's days of a month not over yet. A source that is unavailable
+    (:class:`SourceUnavailable`, an absent collector day, every day beyond the look-back) is
+    reported, not raised: the days it could not serve keep their rows. A payload that arrives
+    broken still raises."""
+    idle: dict[date, str] = {}
     if endpoint.fills is not None:  # a catch-up endpoint touches only the days it is asked to fill
-        idle = [d for d in days if not ctx.fill.get(d)]
-        days = [d for d in days if ctx.fill.get(d)]
-    report = _ingest_days(endpoint, ctx, days, landing, today)
+        idle = {d: NO_GAP_TO_FILL for d in days if not ctx.fill.get(d)}
+    if endpoint.whole_months and today is not None:
+        idle |= {d: _month_not_over(d) for d in days if (d.year, d.month) >= (today.year, today.month)}
+    report = _ingest_days(endpoint, ctx, [d for d in days if d not in idle], landing, today)
     report.not_needed = idle
     return report
+
+
+def _month_not_over(day: date) -> str:
+    return f"the archive's file for {day:%Y-%m} is published after the month ends; the live endpoint serves this day"
 
 
 def _ingest_days(
@@ -157,7 +166,7 @@ def replay(endpoint: Endpoint, days: list[date], landing: Path) -> IngestReport:
     which archives every request it makes, they are days it was not asked to fill."""
     report = _replay_days(endpoint, days, landing)
     if endpoint.fills is not None:
-        report.not_needed = sorted(report.not_fetched)
+        report.not_needed = dict.fromkeys(sorted(report.not_fetched), NO_GAP_TO_FILL)
         report.not_fetched = {}
     return report
 
@@ -303,8 +312,9 @@ def _build(endpoint: Endpoint, window: Window, items: list[Page | Absent], refs:
 
 def outcome_table(endpoint: Endpoint, report: IngestReport, at: datetime) -> pa.Table:
     """One row per day of the run, for ``raw.fetch_outcomes``: fetched (rows loaded and rejected
-    that day), unavailable (why, after how many attempts) or, for a catch-up endpoint, not_needed
-    (no gap to fill that day: what an earlier run filled is kept)."""
+    that day), unavailable (why, after how many attempts) or not_needed (why: a catch-up endpoint
+    with no gap to fill that day, what an earlier run filled is kept; a monthly archive's month
+    not over yet)."""
     loaded = _per_day(report.batch.table)
     rejected = _per_day(report.batch.rejects)
     rows = []
@@ -313,7 +323,7 @@ def outcome_table(endpoint: Endpoint, report: IngestReport, at: datetime) -> pa.
         if gap:
             status, reason = "unavailable", gap.reason
         elif day in report.not_needed:
-            status, reason = "not_needed", "no gap to fill on this day"
+            status, reason = "not_needed", report.not_needed[day]
         else:
             status, reason = "fetched", None
         rows.append(

@@ -14,7 +14,7 @@ import pytest
 
 from ingestion.http import Page, SourceError
 from ingestion.landing import read_archive
-from ingestion.pipeline import archive_path, ingest
+from ingestion.pipeline import archive_path, ingest, outcome_table
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.rows import BulkUnfit
 from ingestion.simulator import Fault, Simulator
@@ -184,6 +184,20 @@ def test_a_month_of_funding_gives_the_window_s_settlements_as_the_live_api_does(
         .select(columns)
         .equals(live.batch.table.sort_by([(k, "ascending") for k in key]).select(columns))
     )
+
+
+def test_live_the_days_of_a_month_not_over_are_not_needed_not_unavailable(tmp_path: Path) -> None:
+    """Live (``today`` known): the month's file cannot exist yet, so its days are not asked for and
+    never retried; the month before still loads."""
+    days = [date(2025, 12, 31), date(2026, 1, 1)]
+    with Simulator(seed=7, now=NOW, faults=[]) as sim:
+        client = SOURCES_BY_NAME["binance_archive"].client(sim.base_url("binance_archive"), demo=False)
+        report = ingest(FUNDING, FetchContext(client, ("BTC",)), days, tmp_path, today=NOW.date())
+    assert report.days == days[:1] and report.skipped_days == [] and report.batch.accepted == 3
+    assert list(report.not_needed) == days[1:]
+    assert "2026-01 is published after the month ends" in report.not_needed[days[1]]
+    outcomes = outcome_table(FUNDING, report, NOW).to_pylist()
+    assert [(o["partition_date"], o["status"]) for o in outcomes] == [(days[0], "fetched"), (days[1], "not_needed")]
 
 
 def test_a_funding_file_that_fails_its_checksum_is_one_reject_filed_under_the_window_s_first_day_of_it(

@@ -299,6 +299,13 @@ def test_a_new_live_user_with_no_collector_and_a_venue_down_gets_a_published_day
     )
     assert [(source, endpoint) for source, endpoint, _ in still_unavailable] == [("coinglass", "liquidations")]
     assert "LEVSTRESS_COINGLASS_API_KEY is not set" in still_unavailable[0][2]
+    # the archive's funding file of this month is not out yet: no gap (the live endpoint has the day), no retry
+    not_needed = published(
+        levstress_home,
+        "SELECT source_table, reason FROM marts.fct_source_fetch_daily WHERE date = ? AND status = 'not_needed'",
+    )
+    archive_funding = [reason for table, reason in not_needed if table == "binance_archive_funding"]
+    assert len(archive_funding) == 1 and "published after the month ends" in archive_funding[0], not_needed
 
 
 def serve(answer: Callable[[], bytes]) -> ThreadingHTTPServer:

@@ -116,6 +116,9 @@ class Endpoint:
     sparse: bool = False
     in_marts: bool = True  # False: staged for people to query, not read by the marts (CoinGlass)
     venues: tuple[str, ...] | None = None  # the exchanges its rows are about, when fewer than the source's
+    # One archive file per month, published after the month ends: in live mode the days of a month
+    # not over yet are not asked for (not needed: the live endpoint serves them), never "unavailable".
+    whole_months: bool = False
 
     @property
     def table(self) -> str:

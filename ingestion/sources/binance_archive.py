@@ -485,6 +485,7 @@ SOURCE = Source(
             parse_columns=file_columns(_read_funding, FUNDING_RATES),
             venues=(EXCHANGE,),
             history_from=FUNDING_FROM,
+            whole_months=True,
         ),
     ),
 )
