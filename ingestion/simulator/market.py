@@ -162,8 +162,7 @@ class Market:
         hour_of_day = (np.arange(N_STEPS) % STEPS_PER_DAY) / STEPS_PER_HOUR
         session = 0.8 + 0.5 * np.exp(-(((hour_of_day - 15.0) / 4.0) ** 2))  # US hours are busier
         activity = 0.55 + 0.45 * np.minimum(np.abs(self.norm_move), 20.0)
-        shocks = rng.draw(lambda r, size: r.standard_normal(size, dtype=np.float32), (N_STEPS, N_ASSETS), PAST_STEPS)
-        noise = np.exp(0.25 * shocks - 0.03)
+        noise = np.exp(0.25 * rng.normal((N_STEPS, N_ASSETS), PAST_STEPS, np.float32) - 0.03)
         return VOLUME_USD_PER_DAY / STEPS_PER_DAY * session[:, None] * activity * noise
 
     # --- hourly series ------------------------------------------------------------------
@@ -191,8 +190,7 @@ class Market:
         level = interp_knots(story.DVOL_LEVEL, self.step_times.astype(np.float64))
         hourly_noise = 0.035 * rng.ar1((N_HOURS + 1, 2), PAST_HOURS, 0.97)
         noise = np.stack([np.interp(self.step_times, self.hour_times, hourly_noise[:, j]) for j in range(2)], axis=1)
-        ticks = rng.draw(lambda r, size: r.standard_normal(size, dtype=np.float32), (N_STEPS + 1, 2), PAST_STEPS)
-        jitter = 0.004 * ticks  # index ticks within the hour
+        jitter = 0.004 * rng.normal((N_STEPS + 1, 2), PAST_STEPS, np.float32)  # index ticks within the hour
         return level * np.exp(noise + jitter)
 
     # --- liquidations -------------------------------------------------------------------

@@ -40,8 +40,8 @@ class Streams:
         present = sample(self.present, (shape[0] - past, *shape[1:]))
         return np.concatenate([sample(self.past, (past, *shape[1:])), present])
 
-    def normal(self, shape: tuple[int, ...], past: int) -> np.ndarray:
-        return self.draw(lambda rng, size: rng.standard_normal(size), shape, past)
+    def normal(self, shape: tuple[int, ...], past: int, dtype: type = np.float64) -> np.ndarray:
+        return self.draw(lambda rng, size: rng.standard_normal(size, dtype=dtype), shape, past)
 
     def ar1(self, shape: tuple[int, ...], past: int, phi: float) -> np.ndarray:
         """Unit-variance AR(1) noise. The past runs backwards from the present's first value (a
