@@ -5,7 +5,7 @@ which must not open the warehouse a run may be writing)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -60,8 +60,9 @@ def published_fill_plan(serving: Path, today: date | None) -> FillPlan:
 
 
 def published_retry_days(serving: Path, today: date | None) -> dict[date, list[str]]:
-    """Days with an unavailable endpoint that can still be fetched (inside its look-back from
-    ``today``; any day without a live date), and which endpoints, from the published copy."""
+    """Days with an unavailable endpoint that a re-run could still fetch (``Endpoint.worth_retrying``:
+    inside its look-back from ``today``, any day without a live date; never a collector day gone
+    by or a day before an archive's first), and which endpoints, from the published copy."""
     if not serving.exists():
         return {}
     with duckdb.connect(str(serving), read_only=True) as con:
@@ -72,7 +73,6 @@ def published_retry_days(serving: Path, today: date | None) -> dict[date, list[s
         ).fetchall()
     retry: dict[date, list[str]] = {}
     for day, table in rows:
-        look_back = ENDPOINTS[table].look_back_days if table in ENDPOINTS else None
-        if today is None or look_back is None or day >= today - timedelta(days=look_back):
+        if table not in ENDPOINTS or ENDPOINTS[table].worth_retrying(day, today):
             retry.setdefault(day, []).append(table)
     return retry

@@ -17,7 +17,7 @@ from quality.coverage import COVERAGE_DATASETS, coverage_gaps, gaps_markdown
 from quality.fetch_status import WHOLE, status_markdown, status_table
 from storage import Paths
 
-LOOK_BACK_DAYS = {e.table: e.look_back_days for e in ENDPOINTS.values()}
+LOOK_BACK_DAYS = {e.table: e.retry_days for e in ENDPOINTS.values()}
 
 
 def build_coverage_check(dataset: str) -> dg.AssetChecksDefinition:

@@ -136,3 +136,36 @@ def test_live_gaps_older_than_the_fill_sources_look_back_are_recorded_as_lost() 
     assert [(r.day, why) for r, why in plan.unrecoverable] == [
         (DAY, "beyond coinalyze's 60-day look-back (from 2026-01-17)")
     ]
+
+
+def test_only_days_a_re_run_could_cure_are_retried(tmp_path: Path) -> None:
+    """After a three-year live bootstrap without a collector, re-running every day without a tape
+    would rebuild three years after each daily run: a tape nobody recorded never appears, so only
+    the last day is retried (the catch-up fills the others from Coinalyze); an archive day before
+    its first file is never retried; an API outage is retried while the look-back reaches it."""
+    import duckdb
+
+    from orchestration.catch_up import published_retry_days
+
+    today = date(2026, 12, 7)
+    yesterday, week_ago, long_ago = today - timedelta(days=1), today - timedelta(days=7), date(2021, 6, 1)
+    unavailable = [
+        (yesterday, "binance_liquidations"),  # the collector's file may still have been written
+        (week_ago, "binance_liquidations"),  # no tape a week later: none will appear
+        (week_ago, "okx_open_interest"),  # an outage inside OKX's 60-day look-back
+        (today - timedelta(days=90), "okx_open_interest"),  # beyond it
+        (long_ago, "binance_archive_open_interest"),  # before the archive's first metrics file
+        (date(2022, 6, 1), "binance_archive_open_interest"),  # a day the archive holds
+    ]
+    serving = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(serving)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.fct_source_fetch_daily (date DATE, source_table VARCHAR, status VARCHAR)")
+        con.executemany("INSERT INTO marts.fct_source_fetch_daily VALUES (?, ?, 'unavailable')", unavailable)
+        con.execute("INSERT INTO marts.fct_source_fetch_daily VALUES (?, 'okx_funding', 'fetched')", [week_ago])
+    assert published_retry_days(serving, today) == {
+        date(2022, 6, 1): ["binance_archive_open_interest"],
+        week_ago: ["okx_open_interest"],
+        yesterday: ["binance_liquidations"],
+    }
+    assert ENDPOINTS["binance_liquidations"].from_collector and ENDPOINTS["okx_open_interest"].look_back_days == 60

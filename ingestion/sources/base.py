@@ -124,6 +124,21 @@ class Endpoint:
     def table(self) -> str:
         return f"{self.source}_{self.name}"
 
+    @property
+    def retry_days(self) -> int | None:
+        """How far back a retry can still cure a day this endpoint was unavailable on: its
+        look-back (None: no limit). A tape the collector did not record never appears later, so
+        its days are retried only while the last one may still be being written (the catch-up
+        fills the others from an aggregator within its look-back)."""
+        return 1 if self.from_collector else self.look_back_days
+
+    def worth_retrying(self, day: date, today: date | None) -> bool:
+        """Whether re-running ``day`` could fetch what was unavailable (never a day before the
+        first one an archive holds)."""
+        if self.history_from is not None and day < self.history_from:
+            return False
+        return today is None or self.retry_days is None or day >= today - timedelta(days=self.retry_days)
+
 
 @dataclass(frozen=True)
 class Source:
