@@ -14,6 +14,8 @@ import requests
 from ingestion.http import SourceError
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.simulator import Fault, Simulator, book
+from ingestion.simulator.market import Market
+from ingestion.simulator.market_cache import read_market, write_market
 from ingestion.simulator.streams import Streams, ar1
 from ingestion.sources.base import FetchContext, Window
 
@@ -339,6 +341,21 @@ def test_the_years_before_the_present_tell_their_story(sim: Simulator) -> None:
         startTime=ms(date(2024, 8, 5)), endTime=ms(date(2024, 8, 6)) - 1,
     ).json()  # fmt: skip
     assert min(float(h[3]) for h in aug) < 52_000 < float(aug[0][1])
+
+
+def test_the_market_kept_on_disk_is_the_market_built(tmp_path) -> None:
+    """Every series saved and mapped back equal, read-only (no run can change the shared copy);
+    a half-written folder is never read."""
+    built = Market(7)
+    write_market(built, tmp_path / "market-7-x")
+    loaded = read_market(7, tmp_path / "market-7-x")
+    arrays = {name for name, value in vars(built).items() if isinstance(value, np.ndarray)}
+    assert arrays and arrays == {name for name in vars(loaded) if name != "seed"}
+    assert all(np.array_equal(getattr(built, name), getattr(loaded, name)) for name in arrays)
+    assert not any(getattr(loaded, name).flags.writeable for name in arrays)
+    (tmp_path / "market-7-y").mkdir()
+    with pytest.raises(FileNotFoundError):
+        read_market(7, tmp_path / "market-7-y")
 
 
 def test_the_past_never_changes_the_present() -> None:

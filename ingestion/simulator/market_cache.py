@@ -22,10 +22,6 @@ from ingestion.simulator import book, catalog, market, story, streams, timegrid
 
 CACHE_ENV = "LEVSTRESS_SIMULATOR_CACHE"
 BUILT_FROM = (market, story, book, streams, timegrid, catalog)  # the modules the arrays depend on
-ARRAYS = (
-    "step_times", "hour_times", "price", "high5", "low5", "norm_move", "volume5", "basis",
-    "oi_log", "funding8", "settled8", "dvol", "liq_shape", "liq_target", "exact_hour",
-)  # fmt: skip
 
 
 def cache_root() -> Path:
@@ -46,38 +42,39 @@ def _digest() -> str:
 def load_market(seed: int) -> market.Market:
     folder = cache_root() / f"market-{seed}-{_digest()}"
     try:
-        return _load(seed, folder)
+        return read_market(seed, folder)
     except OSError:
         pass  # not built yet, or pruned by a process running other code
     built = market.Market(seed)
     with contextlib.suppress(OSError):  # a read-only or full disk: the next process builds again
-        _save(built, folder)
+        write_market(built, folder)
     return built
 
 
-def _load(seed: int, folder: Path) -> market.Market:
+def read_market(seed: int, folder: Path) -> market.Market:
     if not (folder / "complete").exists():
         raise FileNotFoundError(folder / "complete")
     loaded = market.Market.__new__(market.Market)
     loaded.seed = seed
-    for name in ARRAYS:
-        setattr(loaded, name, np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray))
+    for array in folder.glob("*.npy"):
+        setattr(loaded, array.stem, np.load(array, mmap_mode="r").view(np.ndarray))
     return loaded
 
 
-def _save(built: market.Market, folder: Path) -> None:
+def write_market(built: market.Market, folder: Path) -> None:
     """Written beside the final name and renamed into place, so a reader never sees half."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:
-        for name in ARRAYS:
-            np.save(partial / f"{name}.npy", getattr(built, name))
+        for name, value in vars(built).items():  # every series the market holds
+            if isinstance(value, np.ndarray):
+                np.save(partial / f"{name}.npy", value)
         (partial / "complete").touch()
         os.rename(partial, folder)
     except OSError:
         shutil.rmtree(partial, ignore_errors=True)
         if not (folder / "complete").exists():
             raise
-    for stale in folder.parent.glob(f"market-{built.seed}-*"):  # built by older code: ~250 MB each
+    for stale in folder.parent.glob(f"market-{built.seed}-*"):  # built by older code: ~180 MB each
         if stale.name != folder.name and "." not in stale.name:
             shutil.rmtree(stale, ignore_errors=True)
