@@ -388,15 +388,17 @@ def test_positioning_and_archive_endpoints_down_all_day_are_unavailable_and_garb
 ) -> None:
     monkeypatch.setenv("LEVSTRESS_HTTP_BACKOFF_S", "0.01")
     monkeypatch.setenv("LEVSTRESS_HTTP_RETRIES", "1")
+    # a monthly archive is asked for months that are over only (this month's days are not needed)
+    day = YESTERDAY.replace(day=1) - timedelta(days=1) if endpoint.whole_months else YESTERDAY
     refused = SOURCES_BY_NAME[endpoint.source].client("http://127.0.0.1:9", demo=False)  # nothing listens
-    down = ingest(endpoint, FetchContext(refused, ("BTC",)), [YESTERDAY], tmp_path, today=TODAY)
-    assert down.days == [] and down.skipped_days == [YESTERDAY] and down.batch.accepted == 0
+    down = ingest(endpoint, FetchContext(refused, ("BTC",)), [day], tmp_path, today=TODAY)
+    assert down.days == [] and down.skipped_days == [day] and down.batch.accepted == 0
     assert "request failed" in (down.skipped_reason or ""), down.skipped_reason
 
     httpd = serve(lambda: b"<html><body>502 Bad Gateway</body></html>")
     try:
         client = SOURCES_BY_NAME[endpoint.source].client(f"http://127.0.0.1:{httpd.server_address[1]}", demo=True)
         with pytest.raises(SourceError, match=rf"^{endpoint.source} .*"):
-            ingest(endpoint, FetchContext(client, ("BTC",)), [YESTERDAY], tmp_path, today=TODAY)
+            ingest(endpoint, FetchContext(client, ("BTC",)), [day], tmp_path, today=TODAY)
     finally:
         httpd.shutdown()

@@ -14,8 +14,7 @@ import requests
 from ingestion.http import SourceError
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
 from ingestion.simulator import Fault, Simulator, book
-from ingestion.simulator.market import Market
-from ingestion.simulator.market_cache import read_market, write_market
+from ingestion.simulator.market_cache import load_market, read_market, write_market
 from ingestion.simulator.streams import Streams, ar1
 from ingestion.sources.base import FetchContext, Window
 
@@ -346,7 +345,7 @@ def test_the_years_before_the_present_tell_their_story(sim: Simulator) -> None:
 def test_the_market_kept_on_disk_is_the_market_built(tmp_path) -> None:
     """Every series saved and mapped back equal, read-only (no run can change the shared copy);
     a half-written folder is never read."""
-    built = Market(7)
+    built = load_market(7)  # the worker's own (built, or mapped from the cache)
     write_market(built, tmp_path / "market-7-x")
     loaded = read_market(7, tmp_path / "market-7-x")
     arrays = {name for name, value in vars(built).items() if isinstance(value, np.ndarray)}
