@@ -17,12 +17,12 @@ DEMO_START ?= 2025-09-01
 DEMO_END ?= 2026-01-31
 # The history before the demo window, as a new home gets it from Binance's data archive and the
 # APIs that keep years: open interest, funding, prices, positioning, market caps and DVOL for the
-# five months before it (the April 2025 low included); liquidations stay shorter. Built before the
-# window, so the window's stress scores have their trailing history from its first day (a score
-# needs ~28 days; 91 % of all published days have one) and the window's run, last, writes the
-# report of its last day from everything. HISTORY_START= skips it; the simulator's story reaches
-# back to 2022-10-01 (HISTORY_START=2022-10-01: three years, ~5 minutes more).
-HISTORY_START ?= 2025-04-01
+# 60 days before it; liquidations stay shorter. Built before the window, so the window's stress
+# scores have their trailing history from its first day (a score needs ~28 days) and the window's
+# run, last, writes the report of its last day from everything. HISTORY_START= skips it; the
+# simulator's story reaches back to 2022-10-01 (HISTORY_START=2022-10-01: three years, ~5 minutes
+# more; 2025-04-01: five months, a score on 91 % of all published days, ~30-40 s more).
+HISTORY_START ?= 2025-07-03
 HISTORY_END ?= 2025-08-31
 WITHOUT_LIQUIDATIONS := not tag:"dataset"="liquidation_events" and not tag:"dataset"="liquidation_buckets" \
 	and not tag:"dataset"="collector_uptime"
