@@ -261,8 +261,7 @@ def _days_of(table: pa.Table, time_column: str | None, window: Window) -> pa.Arr
     if time_column is None:
         return pa.repeat(first, table.num_rows)
     days = pc.cast(table[time_column], pa.date32())
-    inside = pc.and_(pc.greater_equal(days, first), pc.less_equal(days, pa.scalar(window.last, pa.date32())))
-    return pc.if_else(pc.fill_null(inside, False), days, first).combine_chunks()
+    return pc.if_else(pc.fill_null(window.holds(days), False), days, first).combine_chunks()
 
 
 @dataclass

@@ -335,6 +335,11 @@ def bulk_ms_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.cast(pc.cast(millis, pa.timestamp("ms")), pa.timestamp("us"))
 
 
+def bulk_constants(rows: int, **values: Any) -> dict[str, pa.Array]:
+    """Columns holding one value on every row (what a page says once: its venue, asset, interval)."""
+    return {name: pa.repeat(value, rows) for name, value in values.items()}
+
+
 def bulk_s_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Epoch seconds (numbers or digit strings) as UTC timestamps, as s_to_datetime reads them."""
     return bulk_ms_timestamps(pc.multiply(_cast_numbers(values, pa.int64(), "epoch seconds"), 1000))

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingestion.http import HttpSettings, Page, SourceClient, SourceError, http_error, shown
 from ingestion.rows import utc_day_bounds_ms
@@ -71,6 +72,14 @@ class Window:
 
     def context(self, **extra: Any) -> dict[str, Any]:
         return {"first_day": self.first.isoformat(), "last_day": self.last.isoformat(), **extra}
+
+    def holds(self, moments: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        """Whether each date or timestamp falls on one of the window's days (null where none)."""
+        days = pc.cast(moments, pa.date32())
+        return pc.and_(
+            pc.greater_equal(days, pa.scalar(self.first, pa.date32())),
+            pc.less_equal(days, pa.scalar(self.last, pa.date32())),
+        )
 
     @classmethod
     def from_context(cls, context: dict[str, Any]) -> Window:

@@ -32,6 +32,7 @@ import pyarrow.csv as pa_csv
 from ingestion.http import Page
 from ingestion.rows import (
     BulkUnfit,
+    bulk_constants,
     bulk_ms_timestamps,
     bulk_numbers,
     bulk_required,
@@ -358,11 +359,7 @@ def _named_by_file(fields: Callable[[dict[str, str]], dict[str, Any]]) -> Callab
 
 def _named_by_file_columns(page: Page, rows: int) -> dict[str, pa.Array]:
     asset = page.context["asset"]
-    return {
-        "exchange": pa.repeat(EXCHANGE, rows),
-        "asset": pa.repeat(asset, rows),
-        "symbol": pa.repeat(symbol(asset), rows),
-    }
+    return bulk_constants(rows, exchange=EXCHANGE, asset=asset, symbol=symbol(asset))
 
 
 _kline_builder = _named_by_file(
@@ -385,7 +382,7 @@ def _read_klines(page: Page, raw: bytes) -> pa.Table:
         {
             **_named_by_file_columns(page, rows),
             "open_time": bulk_ms_timestamps(table["open_time"]),
-            "interval_minutes": pa.repeat(pa.scalar(60, pa.int32()), rows),
+            **bulk_constants(rows, interval_minutes=pa.scalar(60, pa.int32())),
             **{name: bulk_numbers(table[name]) for name in ("open", "high", "low", "close")},
             "volume_coins": bulk_numbers(table["volume"]),
         }
@@ -423,12 +420,8 @@ def _read_funding(page: Page, raw: bytes) -> pa.Table:
     table = _read_known_csv(raw, FUNDING_COLUMNS)
     window = Window.from_context(page.context)
     settled = bulk_ms_timestamps(table["calc_time"])
-    days = pc.cast(settled, pa.date32())
-    inside = pc.and_(
-        pc.greater_equal(days, pa.scalar(window.first, pa.date32())),
-        pc.less_equal(days, pa.scalar(window.last, pa.date32())),
-    )
-    inside = pc.fill_null(inside, True)  # a time that does not read: bulk_required sends the file row by row
+    # a time that does not read stays, so that bulk_required sends the file to the per-row reader
+    inside = pc.fill_null(window.holds(settled), True)
     table, settled = table.filter(inside), settled.filter(inside)
     return bulk_required(
         {

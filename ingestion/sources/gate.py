@@ -18,6 +18,7 @@ from ingestion.http import Page, SourceError, http_error, shown
 from ingestion.rows import (
     BulkUnfit,
     RowError,
+    bulk_constants,
     bulk_numbers,
     bulk_required,
     bulk_s_timestamps,
@@ -230,11 +231,9 @@ def liquidation_columns(page: Page) -> pa.Table:
     name, count = page.params["contract"], table.num_rows
     return bulk_required(
         {
-            "exchange": pa.repeat(EXCHANGE, count),
-            "asset": pa.repeat(asset_of(name), count),
-            "symbol": pa.repeat(name, count),
+            **bulk_constants(count, exchange=EXCHANGE, asset=asset_of(name), symbol=name),
             "bucket_start": bulk_s_timestamps(table["time"]),
-            "bucket_minutes": pa.repeat(pa.scalar(INTERVAL_S[BUCKET] // 60, pa.int32()), count),
+            **bulk_constants(count, bucket_minutes=pa.scalar(INTERVAL_S[BUCKET] // 60, pa.int32())),
             "long_usd": bulk_numbers(table["long_liq_usd"]),
             "short_usd": bulk_numbers(table["short_liq_usd"]),
         }
