@@ -175,7 +175,7 @@ WHERE date >= coalesce(?::DATE, (SELECT max(date) - (? - 1) FROM marts.fct_sourc
 
 def status(days: int, first: str | None) -> None:
     """Per source endpoint and day: fetched, missing, partial or with rejected rows, and why."""
-    from orchestration.coverage import LOOK_BACK_DAYS
+    from orchestration.coverage import RETRY_DAYS
     from quality.fetch_status import status_table
 
     paths = Paths(settings.home())
@@ -186,7 +186,7 @@ def status(days: int, first: str | None) -> None:
             con.execute(STATUS_SQL.format(mart=mart), [first, days]).df()
             for mart in ("fct_source_fetch_daily", "fct_source_coverage_daily")
         )
-    table = status_table(fetches, coverage, LOOK_BACK_DAYS, settings.api_today(settings.source_mode()))
+    table = status_table(fetches, coverage, RETRY_DAYS, settings.api_today(settings.source_mode()))
     if table.empty:
         raise SystemExit("no fetch outcomes published yet (marts.fct_source_fetch_daily is empty)")
     counts = table["state"].value_counts()

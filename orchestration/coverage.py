@@ -17,7 +17,7 @@ from quality.coverage import COVERAGE_DATASETS, coverage_gaps, gaps_markdown
 from quality.fetch_status import WHOLE, status_markdown, status_table
 from storage import Paths
 
-LOOK_BACK_DAYS = {e.table: e.retry_days for e in ENDPOINTS.values()}
+RETRY_DAYS = {e.table: e.retry_days for e in ENDPOINTS.values()}
 
 
 def build_coverage_check(dataset: str) -> dg.AssetChecksDefinition:
@@ -57,7 +57,7 @@ def fetch_status_check(context: dg.AssetCheckExecutionContext, warehouse: Wareho
     table = status_table(
         engine.read_days("marts", FETCH_MART, "date", days),
         engine.read_days("marts", COVERAGE_MART, "date", days),
-        LOOK_BACK_DAYS,
+        RETRY_DAYS,
         settings.api_today(settings.source_mode()),
     )
     degraded = table[~table["state"].isin(WHOLE)]

@@ -17,7 +17,7 @@ LEVEL_ORDER = {"missing": 0, "partial": 1}
 def status_table(
     fetches: pd.DataFrame,
     coverage: pd.DataFrame,
-    look_back_days: Mapping[str, int | None],
+    retry_days: Mapping[str, int | None],
     today: date | None,
 ) -> pd.DataFrame:
     """One row per (date, source table) of ``fetches`` (fct_source_fetch_daily), worst first.
@@ -29,7 +29,7 @@ def status_table(
         day = pd.Timestamp(fetch.date).date()
         gap = gaps.get((day, fetch.source_table))
         if fetch.status == "unavailable":
-            state, why = "missing", f"{fetch.reason}; {_retry(day, look_back_days.get(fetch.source_table), today)}"
+            state, why = "missing", f"{fetch.reason}; {_retry(day, retry_days.get(fetch.source_table), today)}"
         elif fetch.status == "not_needed":
             state, why = "not needed", fetch.reason
         elif gap is not None:

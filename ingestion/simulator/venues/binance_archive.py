@@ -50,6 +50,10 @@ CACHED_FILES = 2048
 STEP_CLOCKS = tuple(f"{m // 60:02d}:{m % 60:02d}:00" for m in range(0, 24 * 60, STEP_MS // 60_000))
 
 
+def _month_end(first: date) -> date:
+    return first.replace(day=monthrange(first.year, first.month)[1])
+
+
 class BinanceArchive(VenueApp):
     source = "binance_archive"
 
@@ -62,7 +66,7 @@ class BinanceArchive(VenueApp):
         faults = self.ctx.faults.data_faults(self.source, first) if symbol == FAULT_SYMBOL else ()
         if asset is None or not self._published(first, last) or "missing_file" in faults:
             return self.not_found(req)
-        name = f"{symbol}-{match['name']}-{match.groupdict().get('day') or match['month']}.zip"
+        name = req.path.rsplit("/", 1)[-1].removesuffix(".CHECKSUM")
         archive = self._zip(match["kind"], symbol, ASSET_INDEX[asset], first, name)
         if match["checksum"]:
             digest = hashlib.sha256(b"another file" if "bad_checksum" in faults else archive).hexdigest()
@@ -93,7 +97,7 @@ class BinanceArchive(VenueApp):
             return daily, (day, day) if (daily["kind"] == "klines") == (daily["name"] == "1h") else None
         if monthly := MONTHLY_PATH.match(req.path):
             first = date.fromisoformat(monthly["month"] + "-01")
-            return monthly, (first, first.replace(day=monthrange(first.year, first.month)[1]))
+            return monthly, (first, _month_end(first))
         return None, None
 
     def _published(self, first: date, last: date) -> bool:
@@ -101,10 +105,12 @@ class BinanceArchive(VenueApp):
 
     @lru_cache(maxsize=CACHED_FILES)  # noqa: B019 - one app per simulator process, alive as long as it
     def _zip(self, kind: str, symbol: str, asset: int, day: date, name: str) -> bytes:
-        if kind == "fundingRate":
-            csv = self._funding_csv(asset, day)
+        if kind == "metrics":
+            csv = self._metrics_csv(symbol, asset, day)
+        elif kind == "klines":
+            csv = self._klines_csv(asset, day)
         else:
-            csv = self._metrics_csv(symbol, asset, day) if kind == "metrics" else self._klines_csv(asset, day)
+            csv = self._funding_csv(asset, day)
         buffer = io.BytesIO()
         member = zipfile.ZipInfo(name.removesuffix(".zip") + ".csv", ZIP_TIME)
         member.compress_type = zipfile.ZIP_DEFLATED
@@ -122,8 +128,8 @@ class BinanceArchive(VenueApp):
 
     def _funding_csv(self, asset: int, first: date) -> str:
         """The month's settlements, at the moments and rates the live /fapi/v1/fundingRate gives."""
-        last = first.replace(day=monthrange(first.year, first.month)[1])
-        hours, rates = self.ctx.market.settled(VENUE, asset, day_start_ms(first), day_start_ms(last) + DAY_MS - 1)
+        end_ms = day_start_ms(_month_end(first)) + DAY_MS - 1
+        hours, rates = self.ctx.market.settled(VENUE, asset, day_start_ms(first), end_ms)
         stamps = hours + settle_jitter(hours // HOUR_MS, asset)
         lines = [f"{t},8,{fixed(r, 8)}" for t, r in zip(stamps.tolist(), rates.tolist(), strict=True)]
         return "\n".join([FUNDING_HEADER, *lines]) + "\n"
