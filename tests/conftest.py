@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from orchestration.dbt_manifest import ensure_manifest
 
@@ -54,10 +55,23 @@ HISTORY_START, HISTORY_END = "2025-11-15", "2026-01-21"
 @pytest.fixture(scope="session")
 def demo_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """68 demo days built once by the real job: enough history for mature stress scores (30 ranked
-    days from day 44), spikes and alerts in mid-January. Tests copy it with ``copy_home`` before writing to it."""
+    days from day 44), spikes and alerts in mid-January. Tests copy it with ``copy_home`` before
+    writing to it. Under xdist the workers share one build: the first to ask builds it while the
+    other waits on the lock, or finds it done."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _build_demo_history(tmp_path_factory.mktemp("history") / "home")
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, above the workers' own
+    built = shared / "demo_history.path"
+    with FileLock(shared / "demo_history.lock"):
+        if not built.exists():
+            home = _build_demo_history(tmp_path_factory.mktemp("history") / "home")
+            built.write_text(str(home))
+        return Path(built.read_text())
+
+
+def _build_demo_history(home: Path) -> Path:
     from tests.pipeline_helpers import run_range
 
-    home = tmp_path_factory.mktemp("history") / "home"
     home.mkdir()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LEVSTRESS_HOME", str(home))

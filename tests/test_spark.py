@@ -33,7 +33,7 @@ def _columns(database: Path) -> dict[str, list[str]]:
 
 
 def test_spark_builds_every_mart_equal_to_duckdb(
-    demo_history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spark_home = tmp_path / "spark"
     spark_home.mkdir()
@@ -56,6 +56,8 @@ def test_spark_builds_every_mart_equal_to_duckdb(
     assert {c.check_name for c in checks} >= {"raw_expectations", "mart_expectations"}
     assert all(c.passed for c in checks if c.check_name in ("raw_expectations", "mart_expectations"))
 
+    # Asked for only now: the other worker builds the shared DuckDB side while Spark runs here.
+    demo_history: Path = request.getfixturevalue("demo_history")
     duck, spark = mart_rows(demo_history / "serving.duckdb"), mart_rows(spark_home / "serving.duckdb")
     assert all(duck.values()), "every mart of the DuckDB build has rows"
     assert _scored_days(spark_home / "serving.duckdb") > 0, "the stress path was reached"
