@@ -142,6 +142,7 @@ def dbt_models(
     window = build_window(run_window_days(context), full_refresh, last_loaded_day(warehouse.engine()))
     warehouse.engine().ensure_tables(raw_schemas())
     preload("reporting")  # the report after publishing draws with matplotlib (~1 s to import)
+    warehouse.release()  # dbt's process opens the warehouse: one process at a time
     before = resident_mb()
     release_memory()
     context.log.info(f"memory: {before:.0f} MB -> {resident_mb():.0f} MB before dbt")

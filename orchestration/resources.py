@@ -13,18 +13,20 @@ from ingestion.registry import SOURCES_BY_NAME
 from ingestion.sources.base import Endpoint, FetchContext
 from ingestion.sources.tape import CollectorTapes
 from orchestration import settings
-from storage import DuckDBEngine, Engine, Paths, SparkEngine, hold_run_lock
+from storage import DuckDBEngine, DuckDBSession, Engine, Paths, SparkEngine, hold_run_lock
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The engine behind ``$LEVSTRESS_HOME``: DuckDB, or Spark over ``$LEVSTRESS_LAKE_URI``
     (``LEVSTRESS_WAREHOUSE``). A run holds the
     home's run lock from its first step to its last (the in-process executor sets a resource up
-    once per run), so two runs on one home never interleave their writes."""
+    once per run), so two runs on one home never interleave their writes. Its steps share one
+    DuckDB connection, opened at first use (:class:`storage.DuckDBSession`)."""
 
     home: str = ""
 
     _run_lock: ExitStack | None = PrivateAttr(default=None)
+    _session: DuckDBSession | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         stack = ExitStack()
@@ -37,6 +39,8 @@ class WarehouseResource(dg.ConfigurableResource):
             )
         )
         self._run_lock = stack
+        stack.callback(self.release)  # first out: the kept connection closes before the run lock
+        self._session = DuckDBSession(self.paths())
         if crashed:
             _close_dead_run(context, crashed.get("run_id", ""))
 
@@ -44,6 +48,13 @@ class WarehouseResource(dg.ConfigurableResource):
         if self._run_lock is not None:
             self._run_lock.close()
             self._run_lock = None
+        self._session = None
+
+    def release(self) -> None:
+        """Close the run's kept connection, so that a process of its own (dbt) can open the
+        warehouse; the next step that needs it opens it again."""
+        if self._session is not None:
+            self._session.release()
 
     def paths(self) -> Paths:
         return Paths(settings.home() if not self.home else os.path.abspath(self.home))
@@ -52,7 +63,7 @@ class WarehouseResource(dg.ConfigurableResource):
         if settings.warehouse() == "spark":
             paths = self.paths()
             return SparkEngine(paths, settings.lake_path(paths.home))
-        return DuckDBEngine(self.paths())
+        return DuckDBEngine(self.paths(), session=self._session)
 
 
 def _close_dead_run(context: dg.InitResourceContext, run_id: str) -> None:

@@ -31,22 +31,66 @@ class WarehouseLocked(RuntimeError):
     pass
 
 
+def _acquire(lock: FileLock, paths: Paths, timeout_s: float) -> None:
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise WarehouseLocked(
+            f"another levstress process has held {paths.lock} for {timeout_s:.0f}s; it is writing {paths.warehouse}"
+        ) from exc
+
+
+class DuckDBSession:
+    """One connection to the warehouse kept across a run's steps, with the writer lock. Opening
+    the file costs 15-30 ms (more as its catalog grows) and a daily run's steps open it ~200
+    times. :meth:`release` closes it before another process (dbt) opens the file; the next use
+    opens it again."""
+
+    def __init__(self, paths: Paths, lock_timeout_s: float = 900.0) -> None:
+        self.paths = paths
+        self.lock_timeout_s = lock_timeout_s
+        self._lock = FileLock(str(paths.lock), timeout=lock_timeout_s)
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own (transactions, registered tables) to the kept database."""
+        if self._connection is None:
+            self.paths.home.mkdir(parents=True, exist_ok=True)
+            _acquire(self._lock, self.paths, self.lock_timeout_s)
+            try:
+                self._connection = duckdb.connect(str(self.paths.warehouse))
+            except BaseException:
+                self._lock.release()
+                raise
+        return self._connection.cursor()
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+                self._lock.release()
+
+
 @dataclass
 class DuckDBEngine:
     paths: Paths
     lock_timeout_s: float = 900.0
+    session: DuckDBSession | None = None
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.session is not None:
+            cursor = self.session.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            return
         self.paths.home.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.paths.lock), timeout=self.lock_timeout_s)
-        try:
-            lock.acquire()
-        except Timeout as exc:
-            raise WarehouseLocked(
-                f"another levstress process has held {self.paths.lock} for {self.lock_timeout_s:.0f}s; "
-                f"it is writing {self.paths.warehouse}"
-            ) from exc
+        _acquire(lock, self.paths, self.lock_timeout_s)
         try:
             con = duckdb.connect(str(self.paths.warehouse))
             try:
