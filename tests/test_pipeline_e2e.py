@@ -139,6 +139,39 @@ def test_a_duplicated_event_is_stopped_by_the_gate_and_nothing_downstream_change
     assert os.readlink(history_home / "export") == export_before
 
 
+def test_a_mart_s_row_rules_name_each_broken_rule_on_the_rows_that_break_it(history_home: Path) -> None:
+    """One row_rules test per model checks its grain and its row rules in one query; a row that
+    breaks several is returned once, with every broken rule named."""
+    with duckdb.connect(str(history_home / "levstress.duckdb")) as con:
+        con.execute(
+            "INSERT INTO marts.fct_funding_daily SELECT * FROM marts.fct_funding_daily "
+            "WHERE date = DATE '2026-01-20' AND exchange = 'binance' AND asset = 'BTC'"
+        )
+        con.execute(
+            "INSERT INTO marts.fct_funding_daily SELECT * REPLACE ('LUNA' AS asset, -1 AS negative_funding_streak_days) "
+            "FROM marts.fct_funding_daily WHERE date = DATE '2026-01-21' AND exchange = 'okx' AND asset = 'ETH'"
+        )
+    dbt = Path(sys.executable).parent / "dbt"
+    test = subprocess.run(
+        [str(dbt), "test", "--select", "fct_funding_daily_row_rules", "--store-failures", "--profiles-dir", "."]
+        + ["--target-path", str(history_home / "dbt-row-rules")],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert test.returncode == 1 and "Got 3 results" in test.stdout, test.stdout[-3000:]
+    with duckdb.connect(str(history_home / "levstress.duckdb"), read_only=True) as con:
+        failures = con.execute(
+            "SELECT date::VARCHAR, exchange, asset, failed_rules FROM dbt_test__audit.fct_funding_daily_row_rules "
+            "ORDER BY ALL"
+        ).fetchall()
+    assert failures == [
+        ("2026-01-20", "binance", "BTC", "duplicate (date, exchange, asset)"),
+        ("2026-01-20", "binance", "BTC", "duplicate (date, exchange, asset)"),
+        ("2026-01-21", "okx", "LUNA", "negative_funding_streak_days < 0, asset not accepted"),
+    ]
+
+
 def test_levstress_coverage_prints_a_dates_by_exchanges_table(
     history_home: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -2,6 +2,7 @@
   Row-level rules of a model checked in one scan (one query and one node instead of one per
   column: a daily build runs every test, and each costs a query plus dbt's and Dagster's per-node
   work, whatever the data):
+    unique: [cols]                    no two rows share these columns' values (the model's grain)
     not_null: [cols]                  value present
     positive: [cols]                  value > 0 (NULL passes)
     non_negative: [cols]              value >= 0 (NULL passes)
@@ -13,10 +14,13 @@
   Returns the failing rows with failed_rules naming the rules each one broke.
 -#}
 {% test row_rules(
-    model, not_null=[], positive=[], non_negative=[], between={}, accepted_values={},
+    model, unique=[], not_null=[], positive=[], non_negative=[], between={}, accepted_values={},
     registered_exchange=[], sum_of={}
 ) %}
 {%- set checks = [] -%}
+{%- if unique -%}
+    {%- do checks.append(('duplicate (' ~ unique | join(', ') ~ ')', 'rows_with_key > 1')) -%}
+{%- endif -%}
 {%- for c in not_null -%}{%- do checks.append((c ~ ' is null', c ~ ' is null')) -%}{%- endfor -%}
 {%- for c in positive -%}{%- do checks.append((c ~ ' <= 0', c ~ ' <= 0')) -%}{%- endfor -%}
 {%- for c in non_negative -%}{%- do checks.append((c ~ ' < 0', c ~ ' < 0')) -%}{%- endfor -%}
@@ -44,7 +48,12 @@ select
         , case when {{ condition }} then '{{ label }}' end
     {%- endfor %}
     ) as failed_rules
-from {{ model }}
+from (
+    select
+        *
+        {%- if unique %}, count(*) over (partition by {{ unique | join(', ') }}) as rows_with_key{% endif %}
+    from {{ model }}
+) as checked
 where 1 = 0
 {%- for label, condition in checks %}
    or {{ condition }}
