@@ -4,7 +4,6 @@
   (usd_is_derived = true). Sources: macros/source_models.sql; where two have the same
   venue and hour (the live API and the data archive), the first registered one.
 -#}
-{%- set open_interest_models = levstress.source_model_names('open_interest') -%}
 
 with observations as (
     {{ levstress.first_source_per_hour(
