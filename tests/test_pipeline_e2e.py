@@ -148,8 +148,9 @@ def test_a_mart_s_row_rules_name_each_broken_rule_on_the_rows_that_break_it(hist
             "WHERE date = DATE '2026-01-20' AND exchange = 'binance' AND asset = 'BTC'"
         )
         con.execute(
-            "INSERT INTO marts.fct_funding_daily SELECT * REPLACE ('LUNA' AS asset, -1 AS negative_funding_streak_days) "
-            "FROM marts.fct_funding_daily WHERE date = DATE '2026-01-21' AND exchange = 'okx' AND asset = 'ETH'"
+            "INSERT INTO marts.fct_funding_daily "
+            "SELECT * REPLACE ('LUNA' AS asset, -1 AS negative_funding_streak_days) FROM marts.fct_funding_daily "
+            "WHERE date = DATE '2026-01-21' AND exchange = 'okx' AND asset = 'ETH'"
         )
     dbt = Path(sys.executable).parent / "dbt"
     test = subprocess.run(
