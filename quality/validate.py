@@ -7,7 +7,6 @@ so frames are read with DuckDB's bulk reader and validated with GX's pandas data
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import threading
 from dataclasses import dataclass, field
@@ -64,17 +63,15 @@ def _context() -> Any:
 
 @functools.cache
 def _new_context() -> Any:
-    """One ephemeral context per process (building one costs ~0.3 s; a run validates ~17 times)."""
+    """One ephemeral context per process (building one costs ~0.3 s; a run validates ~40 times),
+    with one data frame asset every validation reads its frame through."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    ctx.data_sources.add_pandas("frames")
+    ctx.data_sources.add_pandas("frames").add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
     return ctx
-
-
-_validation_ids = itertools.count(1)
 
 
 def _forget_batches(source: Any) -> None:
@@ -86,6 +83,9 @@ def _forget_batches(source: Any) -> None:
 
 
 def validate(name: str, frame: pd.DataFrame, expectations: list[Any]) -> QualityReport:
+    """Validate ``frame`` against ``expectations`` as a suite named ``name``. Nothing is stored in
+    the context: a stored suite, validation definition or asset per call, and the stored results,
+    cost ~80 ms per validation in GX's serialisation (about a third of a run's raw checks)."""
     import great_expectations as gx
 
     ctx = _context()
@@ -94,25 +94,15 @@ def validate(name: str, frame: pd.DataFrame, expectations: list[Any]) -> Quality
         # every value is inside any window, so those expectations hold.
         bounds = (gx.expectations.ExpectColumnMinToBeBetween, gx.expectations.ExpectColumnMaxToBeBetween)
         expectations = [e for e in expectations if not isinstance(e, bounds)]
-    unique = f"{name}-{next(_validation_ids)}"  # names must be unique within the shared context
-    suite = ctx.suites.add(gx.ExpectationSuite(name=unique))
-    for expectation in expectations:
-        suite.add_expectation(expectation)
+    suite = gx.ExpectationSuite(name=name, expectations=expectations)
     frames = ctx.data_sources.get("frames")
-    batch = frames.add_dataframe_asset(unique).add_batch_definition_whole_dataframe("b")
-    definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=unique, data=batch, suite=suite))
     try:
+        batch = frames.get_asset("frame").get_batch_definition("whole").get_batch(batch_parameters={"dataframe": frame})
         # A pass needs no examples: the summary (unexpected counts and values) only when something failed.
-        result = definition.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "BOOLEAN_ONLY"})
+        result = batch.validate(suite, result_format="BOOLEAN_ONLY")
         if not result.success:
-            result = definition.run(
-                batch_parameters={"dataframe": frame},
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
-            )
+            result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5})
     finally:  # the context outlives this call; it must not keep the frame alive
-        ctx.validation_definitions.delete(unique)
-        ctx.suites.delete(unique)
-        frames.delete_asset(unique)
         _forget_batches(frames)
     report = QualityReport(name, len(frame), len(result.results))
     for item in result.results:
