@@ -49,7 +49,8 @@ class DuckDBSession:
     def __init__(self, paths: Paths, lock_timeout_s: float = 900.0) -> None:
         self.paths = paths
         self.lock_timeout_s = lock_timeout_s
-        self._lock = FileLock(str(paths.lock), timeout=lock_timeout_s)
+        # The run's lock, not a thread's: a step may open the session on a thread other than the one that releases it.
+        self._lock = FileLock(str(paths.lock), timeout=lock_timeout_s, thread_local=False)
         self._connection: duckdb.DuckDBPyConnection | None = None
 
     def cursor(self) -> duckdb.DuckDBPyConnection:

@@ -3,6 +3,9 @@ Spark engine writes the Parquet lake dbt-spark reads; it needs no JVM for any of
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from storage import DuckDBEngine, Engine, Paths, SparkEngine
+from storage import DuckDBEngine, DuckDBSession, Engine, Paths, SparkEngine, WarehouseLocked
 
 DAY_1, DAY_2 = date(2026, 1, 15), date(2026, 1, 16)
 TABLE = "binance_funding"
@@ -42,10 +45,16 @@ def _rejects(values: dict[date, list[str]]) -> pa.Table:
     )
 
 
-@pytest.fixture(params=["duckdb", "spark"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+@pytest.fixture(params=["duckdb", "duckdb-session", "spark"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     paths = Paths(tmp_path / "home")
-    return DuckDBEngine(paths) if request.param == "duckdb" else SparkEngine(paths, tmp_path / "lake")
+    if request.param == "spark":
+        yield SparkEngine(paths, tmp_path / "lake")
+        return
+    session = DuckDBSession(paths) if request.param == "duckdb-session" else None
+    yield DuckDBEngine(paths, session=session)
+    if session is not None:
+        session.release()
 
 
 def _rates(engine: Engine, days: list[date] | None) -> list[tuple[date, float]]:
@@ -95,6 +104,38 @@ def test_a_table_no_run_ever_selected_is_created_empty_and_a_written_one_is_left
     assert _rates(engine, None) == [(DAY_1, 0.1)]
     assert engine.read_days("raw", "never_selected", "partition_date", None).empty
     assert engine.table_columns("raw")["never_selected"] == {"exchange", "event_time", "partition_date"}
+
+
+def _write_from_another_process(paths: Paths) -> subprocess.CompletedProcess:
+    script = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+        "con.execute('CREATE TABLE raw.from_dbt AS SELECT 42 AS answer'); con.close()"
+    )
+    return subprocess.run([sys.executable, "-c", script, str(paths.warehouse)], capture_output=True, text=True)
+
+
+def test_a_run_s_session_keeps_the_warehouse_until_released_then_sees_what_another_process_wrote(
+    tmp_path: Path,
+) -> None:
+    """A run's steps share one connection (and the writer lock); dbt's process can open the file
+    only once the run has released it, and the next step reopens it and reads dbt's tables."""
+    paths = Paths(tmp_path / "home")
+    session = DuckDBSession(paths)
+    engine = DuckDBEngine(paths, session=session)
+    try:
+        engine.replace_partitions(TABLE, _rows({DAY_1: [0.1]}), _rejects({}), [DAY_1])
+        with pytest.raises(WarehouseLocked), DuckDBEngine(paths, lock_timeout_s=0.2).connect():
+            pass
+        held = _write_from_another_process(paths)
+        assert held.returncode != 0 and "lock" in held.stderr.lower(), held.stderr[-2000:]
+
+        session.release()
+        written = _write_from_another_process(paths)
+        assert written.returncode == 0, written.stderr[-2000:]
+
+        assert engine.row_counts([("raw", "from_dbt"), ("raw", TABLE)]) == {("raw", "from_dbt"): 1, ("raw", TABLE): 1}
+    finally:
+        session.release()
 
 
 def test_the_spark_lake_is_one_hive_folder_per_day_with_no_leftovers(tmp_path: Path) -> None:
