@@ -84,8 +84,9 @@ def _forget_batches(source: Any) -> None:
 
 def validate(name: str, frame: pd.DataFrame, expectations: list[Any]) -> QualityReport:
     """Validate ``frame`` against ``expectations`` as a suite named ``name``. Nothing is stored in
-    the context: a stored suite, validation definition or asset per call, and the stored results,
-    cost ~80 ms per validation in GX's serialisation (about a third of a run's raw checks)."""
+    the context: a stored suite (saved again on each added expectation), asset and validation
+    definition per call, and the stored results, were more than half of a validation's time
+    (``python -m bench.validation``: 0.28 s -> 0.12 s for 25 expectations on 2,000 rows)."""
     import great_expectations as gx
 
     ctx = _context()
