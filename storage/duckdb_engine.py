@@ -31,13 +31,7 @@ class WarehouseLocked(RuntimeError):
     pass
 
 
-def _acquire(lock: FileLock, paths: Paths, timeout_s: float) -> None:
-    try:
-        lock.acquire()
-    except Timeout as exc:
-        raise WarehouseLocked(
-            f"another levstress process has held {paths.lock} for {timeout_s:.0f}s; it is writing {paths.warehouse}"
-        ) from exc
+LOCK_TIMEOUT_S = 900.0  # a run waits this long for another process's writes before it fails
 
 
 class DuckDBSession:
@@ -46,7 +40,7 @@ class DuckDBSession:
     times. :meth:`release` closes it before another process (dbt) opens the file; the next use
     opens it again."""
 
-    def __init__(self, paths: Paths, lock_timeout_s: float = 900.0) -> None:
+    def __init__(self, paths: Paths, lock_timeout_s: float = LOCK_TIMEOUT_S) -> None:
         self.paths = paths
         self.lock_timeout_s = lock_timeout_s
         # The run's lock, not a thread's: a step may open the session on a thread other than the one that releases it.
@@ -57,7 +51,13 @@ class DuckDBSession:
         """A connection of its own (transactions, registered tables) to the kept database."""
         if self._connection is None:
             self.paths.home.mkdir(parents=True, exist_ok=True)
-            _acquire(self._lock, self.paths, self.lock_timeout_s)
+            try:
+                self._lock.acquire()
+            except Timeout as exc:
+                raise WarehouseLocked(
+                    f"another levstress process has held {self.paths.lock} for {self.lock_timeout_s:.0f}s; "
+                    f"it is writing {self.paths.warehouse}"
+                ) from exc
             try:
                 self._connection = duckdb.connect(str(self.paths.warehouse))
             except BaseException:
@@ -77,29 +77,20 @@ class DuckDBSession:
 @dataclass
 class DuckDBEngine:
     paths: Paths
-    lock_timeout_s: float = 900.0
+    lock_timeout_s: float = LOCK_TIMEOUT_S
     session: DuckDBSession | None = None
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if self.session is not None:
-            cursor = self.session.cursor()
-            try:
-                yield cursor
-            finally:
-                cursor.close()
-            return
-        self.paths.home.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.paths.lock), timeout=self.lock_timeout_s)
-        _acquire(lock, self.paths, self.lock_timeout_s)
+        """A cursor on the run's session, or, outside a run, on a session of this call only."""
+        session = self.session or DuckDBSession(self.paths, self.lock_timeout_s)
+        cursor = session.cursor()
         try:
-            con = duckdb.connect(str(self.paths.warehouse))
-            try:
-                yield con
-            finally:
-                con.close()
+            yield cursor
         finally:
-            lock.release()
+            cursor.close()
+            if session is not self.session:
+                session.release()
 
     def replace_partitions(
         self, table: str, rows: pa.Table, rejects: pa.Table, days: list[date], outcomes: pa.Table | None = None
