@@ -41,6 +41,13 @@ def history_home(demo_history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     return home
 
 
+def _dbt_test(target_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """`dbt test` against $LEVSTRESS_HOME's warehouse, its artifacts kept apart from `make setup`'s."""
+    dbt = Path(sys.executable).parent / "dbt"
+    command = [str(dbt), "test", *args, "--profiles-dir", ".", "--target-path", str(target_path)]
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+
+
 def test_demo_days_build_every_mart_with_coverage_and_the_dbt_unit_tests_pass(history_home: Path) -> None:
     """The shared 68-day build (tests/conftest.py) as the job published it."""
     counts = snapshot_counts(history_home)
@@ -93,22 +100,7 @@ def test_demo_days_build_every_mart_with_coverage_and_the_dbt_unit_tests_pass(hi
     assert manifest["row_counts"] == counts
 
     # dbt's unit tests (left out of pipeline builds) against this warehouse's relations.
-    dbt = Path(sys.executable).parent / "dbt"
-    unit = subprocess.run(
-        [
-            str(dbt),
-            "test",
-            "--select",
-            "test_type:unit",
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(history_home / "dbt-unit"),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        capture_output=True,
-        text=True,
-    )
+    unit = _dbt_test(history_home / "dbt-unit", "--select", "test_type:unit")
     written = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())["unit_tests"]
     assert unit.returncode == 0 and f"PASS={len(written)} " in unit.stdout and len(written) >= 14, unit.stdout[-3000:]
 
@@ -152,14 +144,7 @@ def test_a_mart_s_row_rules_name_each_broken_rule_on_the_rows_that_break_it(hist
             "SELECT * REPLACE ('LUNA' AS asset, -1 AS negative_funding_streak_days) FROM marts.fct_funding_daily "
             "WHERE date = DATE '2026-01-21' AND exchange = 'okx' AND asset = 'ETH'"
         )
-    dbt = Path(sys.executable).parent / "dbt"
-    test = subprocess.run(
-        [str(dbt), "test", "--select", "fct_funding_daily_row_rules", "--store-failures", "--profiles-dir", "."]
-        + ["--target-path", str(history_home / "dbt-row-rules")],
-        cwd=DBT_PROJECT_DIR,
-        capture_output=True,
-        text=True,
-    )
+    test = _dbt_test(history_home / "dbt-row-rules", "--select", "fct_funding_daily_row_rules", "--store-failures")
     assert test.returncode == 1 and "Got 3 results" in test.stdout, test.stdout[-3000:]
     with duckdb.connect(str(history_home / "levstress.duckdb"), read_only=True) as con:
         failures = con.execute(
