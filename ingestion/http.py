@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import requests
@@ -128,9 +129,33 @@ def retrying_session(settings: HttpSettings) -> requests.Session:
     return session
 
 
+class SharedFiles:
+    """Bodies of immutable files (a static archive's: a published file never changes) that two
+    endpoints of one run read, such as the daily file both of a venue's datasets come from. The
+    first read fetches and keeps the body, the next takes it and drops it; only 2xx bodies are
+    kept, so a file that is missing or failing is asked for again."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def take(self, url: str) -> bytes | None:
+        with self._lock:
+            return self._bodies.pop(url, None)
+
+    def keep(self, url: str, body: bytes) -> None:
+        with self._lock:
+            self._bodies[url] = body
+
+    def clear(self) -> None:
+        with self._lock:
+            self._bodies.clear()
+
+
 class SourceClient:
     """requests session for one source. ``secret_headers`` (API keys) are sent but never logged,
-    archived or put into error messages."""
+    archived or put into error messages. ``shared_files``: where ``get(..., immutable=True)``
+    keeps and finds bodies another endpoint of the run also reads."""
 
     def __init__(
         self,
@@ -140,8 +165,10 @@ class SourceClient:
         min_interval_s: float = 0.0,
         secret_headers: dict[str, str] | None = None,
         settings: HttpSettings | None = None,
+        shared_files: SharedFiles | None = None,
     ) -> None:
         self.source = source
+        self.shared_files = shared_files
         self.base_url = base_url.rstrip("/")
         self.settings = settings or HttpSettings.from_env()
         self._limiter = _RateLimiter(min_interval_s)
@@ -151,8 +178,18 @@ class SourceClient:
         self.session.headers.update(secret_headers or {})
         self._secrets = [v.encode() for v in (secret_headers or {}).values() if v]
 
-    def get(self, path: str, params: dict[str, Any], context: dict[str, Any] | None = None) -> Page:
-        return self._request("GET", path, params, None, context)
+    def get(
+        self, path: str, params: dict[str, Any], context: dict[str, Any] | None = None, *, immutable: bool = False
+    ) -> Page:
+        if not immutable or self.shared_files is None:
+            return self._request("GET", path, params, None, context)
+        url = f"{self.base_url}{path}?{urlencode(sorted(params.items()))}"
+        if (body := self.shared_files.take(url)) is not None:
+            return Page(self.source, f"GET {path}", params, 200, body, dict(context or {}))
+        page = self._request("GET", path, params, None, context)
+        if 200 <= page.status < 300:
+            self.shared_files.keep(url, page.body)
+        return page
 
     def post(self, path: str, body: dict[str, Any], context: dict[str, Any] | None = None) -> Page:
         return self._request("POST", path, body, body, context)

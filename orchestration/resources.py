@@ -8,6 +8,7 @@ from datetime import date
 import dagster as dg
 from pydantic import PrivateAttr
 
+from ingestion.http import SharedFiles
 from ingestion.pipeline import IngestReport, ingest, replay, skipped
 from ingestion.registry import SOURCES_BY_NAME
 from ingestion.sources.base import Endpoint, FetchContext
@@ -45,6 +46,7 @@ class WarehouseResource(dg.ConfigurableResource):
             _close_dead_run(context, crashed.get("run_id", ""))
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._shared_files.clear()
         if self._run_lock is not None:
             self._run_lock.close()
             self._run_lock = None
@@ -86,6 +88,8 @@ class MarketSourcesResource(dg.ConfigurableResource):
     mode: str = ""
 
     _simulator: object | None = PrivateAttr(default=None)
+    # The run's copies of archive files that two of its endpoints read (the daily metrics file).
+    _shared_files: SharedFiles = PrivateAttr(default_factory=SharedFiles)
 
     def resolved_mode(self) -> str:
         return self.mode or settings.source_mode()
@@ -97,6 +101,7 @@ class MarketSourcesResource(dg.ConfigurableResource):
             self._simulator = SimulatorProcess().start()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._shared_files.clear()
         if self._simulator is not None:
             self._simulator.stop()
             self._simulator = None
@@ -123,7 +128,7 @@ class MarketSourcesResource(dg.ConfigurableResource):
         keys_as_live = not demo or self._simulator.scenario.no_keys
         if keys_as_live and (reason := spec.missing_key()):
             return skipped(endpoint, days, reason)
-        client = spec.client(self.base_url(endpoint.source), demo=demo)
+        client = spec.client(self.base_url(endpoint.source), demo=demo, shared_files=self._shared_files)
         tapes = CollectorTapes(paths.landing, replay_url=self._simulator.root_url if demo else None)
         ctx = FetchContext(client, settings.tracked_assets(), tapes, fill or {})
         try:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from ingestion.http import Page, SourceError
+from ingestion.http import Page, SharedFiles, SourceError
 from ingestion.landing import read_archive
 from ingestion.pipeline import archive_path, ingest, outcome_table
 from ingestion.registry import ENDPOINTS, SOURCES_BY_NAME
@@ -47,6 +48,41 @@ def test_a_day_loads_the_hourly_readings_of_every_asset(endpoint, tmp_path: Path
     # Both files of each asset are in the landing zone as received; the zip replays to the same rows.
     pages = list(read_archive(archive_path(tmp_path, endpoint, Window(DAY, DAY))))
     assert [p.endpoint.rsplit(".", 1)[-1] for p in pages] == ["CHECKSUM", "zip"] * 2
+
+
+def test_the_two_metrics_datasets_fetch_each_published_file_once_and_load_as_if_each_fetched_it(
+    tmp_path: Path,
+) -> None:
+    """Open interest and the ratios come from the same daily metrics file. In a run the second
+    dataset takes the first's copy of each published file (SharedFiles); a file that was not there
+    is asked for again. Rows, rejects, gaps and the landing archive are as if each fetched alone."""
+    missing, later = DAY, date(2026, 1, 16)
+    faults = [Fault("missing_file", "binance_archive", missing.isoformat())]
+    alone = {e.table: _ingest(e, tmp_path / e.table, [missing, later], faults) for e in (OPEN_INTEREST, RATIOS)}
+    shared, fetched = SharedFiles(), Counter()
+    with Simulator(seed=7, now=NOW, faults=faults) as sim:
+        for endpoint in (OPEN_INTEREST, RATIOS):
+            client = SOURCES_BY_NAME["binance_archive"].client(
+                sim.base_url("binance_archive"), demo=False, shared_files=shared
+            )
+            client.session.hooks["response"].append(lambda r, *_, **__: fetched.update([(r.url, r.status_code)]))
+            report = ingest(endpoint, FetchContext(client, ("BTC", "ETH")), [missing, later], tmp_path / "run")
+            expected = alone[endpoint.table]
+            assert report.batch.table.equals(expected.batch.table) and report.batch.rejected == 0
+            assert report.skipped_days == expected.skipped_days == [missing]
+            assert report.skipped_reason == expected.skipped_reason
+            ran, fetched_alone = (
+                [
+                    (p.endpoint, p.status, p.body)
+                    for p in read_archive(archive_path(root, endpoint, Window(missing, later)))
+                ]
+                for root in (tmp_path / "run", tmp_path / endpoint.table)
+            )
+            assert ran == fetched_alone
+    published = {url: n for (url, status), n in fetched.items() if status == 200}
+    assert len(published) == 2 * 2 + 1 * 2  # both files of both assets on the later day, ETH's on the missing one
+    assert set(published.values()) == {1}
+    assert {n for (_, status), n in fetched.items() if status != 200} == {2}  # BTC's missing file, once each
 
 
 def _zips(landing: Path, endpoint, days: list[date]) -> list[Page]:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.http import HttpSettings, Page, SourceClient, SourceError, http_error, shown
+from ingestion.http import HttpSettings, Page, SharedFiles, SourceClient, SourceError, http_error, shown
 from ingestion.rows import utc_day_bounds_ms
 from ingestion.schemas import Dataset
 from ingestion.streams import LiquidationStream
@@ -183,14 +183,28 @@ class Source:
         """Overrides ``min_interval_s``: lower for a paid plan's higher limit, higher on a shared IP."""
         return f"LEVSTRESS_{self.name.upper()}_MIN_INTERVAL_S"
 
-    def client(self, base_url: str, *, demo: bool, settings: HttpSettings | None = None) -> SourceClient:
+    def client(
+        self,
+        base_url: str,
+        *,
+        demo: bool,
+        settings: HttpSettings | None = None,
+        shared_files: SharedFiles | None = None,
+    ) -> SourceClient:
         secret: dict[str, str] = {}
         if self.api_key_header:
             key = os.environ.get(self.api_key_env or "") or (self.demo_api_key if demo else None)
             if key:
                 secret[self.api_key_header] = key
         interval = 0.0 if demo else float(os.environ.get(self.min_interval_env, self.min_interval_s))
-        client = SourceClient(self.name, base_url, min_interval_s=interval, secret_headers=secret, settings=settings)
+        client = SourceClient(
+            self.name,
+            base_url,
+            min_interval_s=interval,
+            secret_headers=secret,
+            settings=settings,
+            shared_files=shared_files,
+        )
         if demo:  # loopback simulator: no proxy lookup from the environment on every request
             client.session.trust_env = False
         return client

@@ -134,10 +134,12 @@ def _asset_files(
     for asset in ctx.assets:
         path = path_of(symbol(asset))
         context = window.context(asset=asset, day=day.isoformat())
-        checksum = ctx.client.get(path + CHECKSUM_SUFFIX, {}, context)
+        # Published files never change, and the metrics file feeds two datasets: see SharedFiles.
+        checksum = ctx.client.get(path + CHECKSUM_SUFFIX, {}, context, immutable=True)
         archive = None
         if checksum.status != 404:
-            archive = ctx.client.get(path, {}, {**context, "expected_sha256": _expected_sha256(checksum)})
+            expected = {**context, "expected_sha256": _expected_sha256(checksum)}
+            archive = ctx.client.get(path, {}, expected, immutable=True)
         if archive is None or archive.status == 404:
             missing.append(path.rsplit("/", 1)[-1])
             continue
