@@ -9,6 +9,7 @@ from orchestration.alerts import market_alerts
 from orchestration.coverage import COVERAGE_CHECKS, build_catch_up_sensor, catch_up_job
 from orchestration.dbt_assets import dbt_models, dbt_resource
 from orchestration.partitions import DAILY
+from orchestration.preload import keep_out_of_collections
 from orchestration.publish import MART_CHECKS, published_snapshot
 from orchestration.raw_assets import RAW_ASSETS, RAW_CHECKS
 from orchestration.report import stress_report
@@ -43,3 +44,5 @@ defs = dg.Definitions(
     # One process, one writer: DuckDB takes a single writing process per file.
     executor=dg.in_process_executor,
 )
+
+keep_out_of_collections()  # the code location's imports and definitions live as long as the process

@@ -7,6 +7,7 @@ so frames are read with DuckDB's bulk reader and validated with GX's pandas data
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import threading
 from dataclasses import dataclass, field
@@ -71,6 +72,9 @@ def _new_context() -> Any:
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     ctx.data_sources.add_pandas("frames").add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
+    # GX's ~250,000 objects live as long as the process: out of every later full collection, and
+    # not torn down one by one at exit (see orchestration/preload.py, keep_out_of_collections).
+    gc.freeze()
     return ctx
 
 
