@@ -46,7 +46,6 @@ class WarehouseResource(dg.ConfigurableResource):
             _close_dead_run(context, crashed.get("run_id", ""))
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        self._shared_files.clear()
         if self._run_lock is not None:
             self._run_lock.close()
             self._run_lock = None
