@@ -74,6 +74,7 @@ def _new_context() -> Any:
     ctx.data_sources.add_pandas("frames").add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
     # GX's ~250,000 objects live as long as the process: out of every later full collection, and
     # not torn down one by one at exit (see orchestration/preload.py, keep_out_of_collections).
+    gc.collect()
     gc.freeze()
     return ctx
 
