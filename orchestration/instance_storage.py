@@ -29,8 +29,8 @@ import sqlalchemy as db
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import ConsolidatedSqliteEventLogStorage
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.runs import SqliteRunStorage
-from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 
@@ -95,17 +95,16 @@ class FastSqliteEventLogStorage(_OneEngine, ConsolidatedSqliteEventLogStorage):
         if any(event.dagster_event_type in ASSET_CHECK_EVENTS for event in events):
             super().store_event_batch(events)
             return
-        asset_events: list[tuple[EventLogEntry, int]] = []
         with self._transaction() as conn:
-            for event in events:
-                with db_result(conn, self.prepare_insert_event(event)) as result:
-                    event_id = result.inserted_primary_key[0]
-                if (
-                    event.is_dagster_event
-                    and event.dagster_event_type in ASSET_EVENTS
-                    and event.dagster_event.asset_key
-                ):
-                    asset_events.append((event, event_id))
+            inserted = conn.execute(self.prepare_insert_event_batch(events).returning(SqlEventLogStorageTable.c.id))
+            # One INSERT numbers its rows in the order of its VALUES (ascending rowids); RETURNING
+            # may list them in any order.
+            event_ids = sorted(row[0] for row in inserted)
+            asset_events = [
+                (event, event_id)
+                for event, event_id in zip(events, event_ids, strict=True)
+                if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS and event.dagster_event.asset_key
+            ]
             if asset_events:
                 self._store_asset_event_tags(conn, *zip(*asset_events, strict=True))
             # An event overwrites its asset's row with the columns its type sets: only the last

@@ -42,6 +42,12 @@ def _stored(instance: dg.DagsterInstance) -> dict[str, object]:
     return {
         "partitions": sorted(instance.get_materialized_partitions(key)),
         "latest_partition": latest.event_log_entry.dagster_event.partition,
+        "latest_is_that_partition_s_record": latest.storage_id
+        == instance.fetch_materializations(
+            dg.AssetRecordsFilter(key, asset_partitions=["2024-01-06"]), 1, ascending=False
+        )
+        .records[0]
+        .storage_id,
         "latest_run_is_the_last": record.last_run_id == instance.get_runs(limit=1)[0].run_id,
         "records_of_one_day": len(
             instance.fetch_materializations(dg.AssetRecordsFilter(key, asset_partitions=["2024-01-05"]), 10).records
