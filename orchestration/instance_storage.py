@@ -23,6 +23,7 @@ for the processes that use it (unless the variable is set already).
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as db
@@ -69,11 +70,11 @@ class FastSqliteEventLogStorage(_OneEngine, ConsolidatedSqliteEventLogStorage):
     """`ConsolidatedSqliteEventLogStorage` (one SQLite file for all runs), one engine, its schema
     checks remembered once they pass."""
 
-    _schema_present: set[tuple[str, str]] | None = None
+    @cached_property
+    def _schema_present(self) -> set[tuple[str, str]]:
+        return set()
 
     def _known_present(self, what: tuple[str, str], check: Callable[[], bool]) -> bool:
-        if self._schema_present is None:
-            self._schema_present = set()
         if what not in self._schema_present and check():
             self._schema_present.add(what)
         return what in self._schema_present

@@ -13,6 +13,7 @@ from ingestion.sources.base import Endpoint
 from orchestration import settings
 from orchestration.catch_up import unavailable_outcomes, warehouse_fill_plan
 from orchestration.partitions import DAILY, partition_days
+from orchestration.preload import keep_out_of_collections
 from orchestration.resources import MarketSourcesResource, WarehouseResource
 from quality.suites import raw_suite
 from quality.validate import QualityReport, validate, warm_up
@@ -63,7 +64,8 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, sources: MarketSourcesResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         days = partition_days(context)
-        warm_up()  # the raw checks after these steps validate with GX
+        # The raw checks after these steps validate with GX; its objects then live as long as the process.
+        warm_up(on_ready=keep_out_of_collections)
         paths = warehouse.paths()
         fill = _fill_plan(context, endpoint, days, sources, warehouse) if endpoint.fills else None
         report = sources.ingest(endpoint, days, paths, fill.days(endpoint.table) if fill else None)

@@ -7,9 +7,9 @@ so frames are read with DuckDB's bulk reader and validated with GX's pandas data
 from __future__ import annotations
 
 import functools
-import gc
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +51,16 @@ _context_lock = threading.Lock()
 
 
 @functools.cache  # once per process
-def warm_up() -> None:
+def warm_up(on_ready: Callable[[], None] = lambda: None) -> None:
     """Start importing GX (~5 s) and building the context in a background thread, so that a run's
-    first validation does not wait for it: the run's ingest steps mostly wait on the network."""
-    threading.Thread(target=_context, name="gx-warm-up", daemon=True).start()
+    first validation does not wait for it: the run's ingest steps mostly wait on the network.
+    ``on_ready`` runs in that thread once the context is built."""
+
+    def prepare() -> None:
+        _context()
+        on_ready()
+
+    threading.Thread(target=prepare, name="gx-warm-up", daemon=True).start()
 
 
 def _context() -> Any:
@@ -72,10 +78,6 @@ def _new_context() -> Any:
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     ctx.data_sources.add_pandas("frames").add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
-    # GX's ~250,000 objects live as long as the process: out of every later full collection, and
-    # not torn down one by one at exit (see orchestration/preload.py, keep_out_of_collections).
-    gc.collect()
-    gc.freeze()
     return ctx
 
 
