@@ -20,9 +20,12 @@ QUERIES_PER_ROUND = 2
 
 def poll(stop: Path, one_round: Callable[[], str], seen: dict) -> dict:
     """Run ``one_round`` (two queries; returns the publication version it read) until ``stop``
-    exists, counting queries, failures and the versions seen in order."""
+    exists, and once more after: the runs are over then, and the last round reads what they left
+    (a run that exits right after publishing could otherwise end inside the pause). Counts
+    queries, failures and the versions seen in order."""
     seen.update(queries=0, failures=[], versions=[])
-    while not stop.exists():
+    while True:
+        stopping = stop.exists()
         try:
             version = one_round()
             seen["queries"] += QUERIES_PER_ROUND
@@ -30,8 +33,9 @@ def poll(stop: Path, one_round: Callable[[], str], seen: dict) -> dict:
                 seen["versions"].append(version)
         except Exception as exc:  # noqa: BLE001 - every failure is the finding
             seen["failures"].append(f"{type(exc).__name__}: {exc}")
+        if stopping:
+            return seen
         time.sleep(PAUSE_S)
-    return seen
 
 
 def read_held(home: Path, stop: Path) -> dict:
