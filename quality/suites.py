@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ingestion.schemas import Check, Dataset
+from quality.validate import imported_gx
 
 # An event above this is a unit bug (contracts read as coins, cents as dollars), not a market.
 MAX_EVENT_USD = 2e9
@@ -20,7 +21,7 @@ Prepare = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 def raw_suite(dataset: Dataset, days: list[date]) -> Expectations:
-    import great_expectations.expectations as gxe
+    gxe = imported_gx().expectations
 
     expectations: Expectations = [
         gxe.ExpectTableColumnsToMatchSet(
@@ -59,7 +60,7 @@ def _with_total_gap(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def imbalance_suite() -> tuple[Expectations, Prepare]:
-    import great_expectations.expectations as gxe
+    gxe = imported_gx().expectations
 
     return [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "exchange", "asset"]),
@@ -73,7 +74,7 @@ def imbalance_suite() -> tuple[Expectations, Prepare]:
 
 
 def stress_suite() -> tuple[Expectations, Prepare]:
-    import great_expectations.expectations as gxe
+    gxe = imported_gx().expectations
 
     return [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "asset"]),
@@ -91,7 +92,7 @@ def _with_band_width(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def clusters_suite() -> tuple[Expectations, Prepare]:
-    import great_expectations.expectations as gxe
+    gxe = imported_gx().expectations
 
     return [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "asset", "price_band_low"]),
@@ -107,7 +108,7 @@ def clusters_suite() -> tuple[Expectations, Prepare]:
 
 
 def episodes_comparison_suite() -> tuple[Expectations, Prepare]:
-    import great_expectations.expectations as gxe
+    gxe = imported_gx().expectations
 
     return [
         gxe.ExpectColumnValuesToBeUnique(column="date"),
@@ -123,7 +124,7 @@ BELOW_WHOLE = ("partial", "missing")  # a gap: what the coverage checks warn abo
 
 
 def coverage_suite() -> tuple[Expectations, Prepare]:
-    import great_expectations.expectations as gxe
+    gxe = imported_gx().expectations
 
     return [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "exchange", "asset", "dataset"]),
